@@ -1,0 +1,14 @@
+"""Central's REST API subset (what pyODK and scripts use), under /v1."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+__all__ = ["register_api"]
+
+
+def register_api(app: Flask) -> None:
+    """Register every REST blueprint."""
+    from server.api import sessions
+
+    app.register_blueprint(sessions.bp, url_prefix="/v1")

@@ -1,0 +1,68 @@
+"""Shared pieces of the REST blueprints: auth hook, JSON helpers, lookups."""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing as t
+
+import sqlalchemy as sa
+from flask import Blueprint, g, request
+
+from server import auth, problem
+from server.db import db
+from server.models import Form, Project
+
+
+def rest_blueprint(name: str) -> Blueprint:
+    """A blueprint whose requests are authenticated like Central's REST API."""
+    bp = Blueprint(name, __name__)
+
+    @bp.url_value_preprocessor
+    def _pop_token(endpoint: str | None, values: dict | None) -> None:
+        g.url_token = values.pop("token", None) if values else None
+
+    @bp.before_request
+    def _resolve() -> None:
+        g.auth = auth.resolve(g.get("url_token"))
+
+    return bp
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    """Central's timestamp format (ISO 8601, UTC, milliseconds, Z)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    value = value.astimezone(dt.UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def json_body() -> dict[str, t.Any]:
+    """The request's JSON object, or 400.1."""
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise problem.unparseable("json", "Expected a JSON object.")
+    return data
+
+
+def get_project(project_id: int) -> Project:
+    """A project or 404.1."""
+    project = db.session.get(Project, project_id)
+    if project is None:
+        raise problem.not_found()
+    return project
+
+
+def get_form(project_id: int, xml_form_id: str) -> Form:
+    """A live form of the project or 404.1."""
+    form = db.session.execute(
+        sa.select(Form).where(
+            Form.project_id == project_id,
+            Form.xml_form_id == xml_form_id,
+            Form.deleted_at.is_(None),
+        )
+    ).scalar()
+    if form is None:
+        raise problem.not_found()
+    return form

@@ -1,0 +1,31 @@
+"""Append-only audit log. Details hold ids and versions, never personal data."""
+
+from __future__ import annotations
+
+import typing as t
+
+import sqlalchemy as sa
+
+from server.db import db
+from server.models import Audit, utcnow
+
+
+def log(
+    action: str,
+    actee_type: str | None,
+    actee_id: t.Any,
+    *,
+    actor_id: int | None = None,
+    details: dict[str, t.Any] | None = None,
+) -> None:
+    """Add an audit row to the current transaction (committed with the change it records)."""
+    db.session.execute(
+        sa.insert(Audit).values(
+            actor_id=actor_id,
+            action=action,
+            actee_type=actee_type,
+            actee_id=None if actee_id is None else str(actee_id),
+            details=details,
+            logged_at=utcnow(),
+        )
+    )

@@ -1,0 +1,89 @@
+"""Configuration: defaults, then environment, then test overrides (the only env reader)."""
+
+from __future__ import annotations
+
+import os
+import typing as t
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS: dict[str, t.Any] = {
+    "SECRET_KEY": "dev",
+    "SQLALCHEMY_DATABASE_URI": "sqlite:///outreach.sqlite",
+    "SQLALCHEMY_ENGINE_OPTIONS": {},
+    # Blobs (attachments, form media) live here; default: <instance>/blobs.
+    "OUTREACH_DATA_DIR": None,
+    # Largest accepted POST body; also advertised to Collect in
+    # X-OpenRosa-Accept-Content-Length so it splits uploads below it.
+    "MAX_SUBMISSION_BYTES": 100_000_000,
+    "XLSFORMS_DIR": str(PROJECT_ROOT / "xlsforms"),
+    # Public base URL when behind a proxy that rewrites Host (else taken from request).
+    "PUBLIC_URL": None,
+    # Web-user session lifetime for Bearer tokens (POST /v1/sessions), in seconds.
+    "SESSION_TTL_SECONDS": 24 * 3600,
+    # HTTP Basic over plain http is refused like Central unless this is set (LAN use).
+    "ALLOW_BASIC_OVER_HTTP": True,
+    # Deepest element nesting and largest instance XML accepted from a client.
+    "MAX_XML_DEPTH": 64,
+    "MAX_XML_BYTES": 10_000_000,
+}
+
+_ENV_KEYS = (
+    "SECRET_KEY",
+    "OUTREACH_DATA_DIR",
+    "MAX_SUBMISSION_BYTES",
+    "XLSFORMS_DIR",
+    "PUBLIC_URL",
+    "SESSION_TTL_SECONDS",
+    "ALLOW_BASIC_OVER_HTTP",
+)
+_INT_KEYS = {"MAX_SUBMISSION_BYTES", "SESSION_TTL_SECONDS", "MAX_XML_DEPTH", "MAX_XML_BYTES"}
+_BOOL_KEYS = {"ALLOW_BASIC_OVER_HTTP"}
+
+
+def normalise_database_url(url: str) -> str:
+    """Map ``postgres://`` and bare ``postgresql://`` onto the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _coerce(key: str, value: str) -> t.Any:
+    if key in _INT_KEYS:
+        return int(value)
+    if key in _BOOL_KEYS:
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    return value
+
+
+def load_config(environ: t.Mapping[str, str] | None = None) -> dict[str, t.Any]:
+    """Return DEFAULTS overlaid with the recognised environment variables."""
+    environ = os.environ if environ is None else environ
+    config = dict(DEFAULTS)
+    for key in _ENV_KEYS:
+        if environ.get(key):
+            config[key] = _coerce(key, environ[key])
+    if environ.get("DATABASE_URL"):
+        config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(environ["DATABASE_URL"])
+    return config
+
+
+def finalise(config: dict[str, t.Any], instance_path: str) -> None:
+    """Fill derived settings once the instance folder is known; refuse unsafe ones."""
+    if not config.get("OUTREACH_DATA_DIR"):
+        config["OUTREACH_DATA_DIR"] = str(Path(instance_path) / "blobs")
+    uri = normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
+    config["SQLALCHEMY_DATABASE_URI"] = uri
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    # Bound parameters hold submission XML (personal data): keep them out of errors/logs.
+    options.setdefault("hide_parameters", True)
+    if uri.startswith("postgresql"):
+        options.setdefault("pool_pre_ping", True)
+        options.setdefault("pool_size", 5)
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    # Werkzeug refuses bodies above MAX_CONTENT_LENGTH with 413 before we read them.
+    config["MAX_CONTENT_LENGTH"] = int(config["MAX_SUBMISSION_BYTES"])
+    if config["SECRET_KEY"] == "dev" and not (config.get("TESTING") or config.get("DEBUG")):
+        config["SECRET_KEY_IS_DEFAULT"] = True

@@ -1,0 +1,322 @@
+"""XForms: convert XLSForms with pyxform, read what a form expects, publish versions."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import typing as t
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import ParseError, fromstring
+
+from server import audit, blobs, problem
+from server.db import db
+from server.models import Form, FormAttachment, FormDef, utcnow
+from sync.envelope import local_name
+
+MEDIA_RE = re.compile(r"jr://(images|audio|video|file|file-csv)/([^\s\"'<>)]+)")
+_MEDIA_TYPES = {"images": "image", "audio": "audio", "video": "video"}
+
+
+@dataclass(frozen=True, slots=True)
+class XFormInfo:
+    """What the server needs to know about an XForm."""
+
+    form_id: str
+    version: str
+    title: str | None
+    binary_paths: list[str] = field(default_factory=list)
+    media: dict[str, str] = field(default_factory=dict)  # name -> type
+    has_instance_id: bool = True
+
+
+def convert_xlsform(data: bytes, fallback_form_id: str | None = None) -> tuple[bytes, list[str]]:
+    """XLSForm bytes -> (XForm bytes, warnings); pyxform errors become 400.15."""
+    from pyxform.errors import PyXFormError
+    from pyxform.xls2xform import convert
+
+    warnings: list[str] = []
+    try:
+        result = convert(
+            xlsform=io.BytesIO(data),
+            warnings=warnings,
+            form_name=fallback_form_id,
+            file_type=".xlsx",
+        )
+    except PyXFormError as err:
+        raise problem.xlsform_invalid(str(err), warnings) from err
+    except Exception as err:  # pyxform raises assorted errors for unreadable files
+        raise problem.xlsform_invalid(f"{type(err).__name__}: {err}", warnings) from err
+    return result.xform.encode("utf-8"), list(result.warnings or warnings)
+
+
+def inspect_xform(xml: bytes) -> XFormInfo:
+    """Read form id, version, title, binary fields and media references from an XForm."""
+    try:
+        root = fromstring(xml, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except (DefusedXmlException, ParseError, ValueError) as err:
+        raise problem.unparseable("xml", "The XForm is not well-formed.") from err
+    title = None
+    model = None
+    for el in root.iter():
+        name = local_name(el.tag)
+        if name == "title" and title is None:
+            title = (el.text or "").strip() or None
+        elif name == "model" and model is None:
+            model = el
+    if model is None:
+        raise problem.unparseable("xml", "The XForm has no model.")
+    instance = next((c for c in model if local_name(c.tag) == "instance" and not c.get("id")), None)
+    data = next(iter(instance), None) if instance is not None else None
+    if data is None or not data.get("id"):
+        raise problem.missing_parameter("formId")
+    binary_paths = []
+    for el in model.iter():
+        if local_name(el.tag) == "bind" and (el.get("type") or "").endswith("binary"):
+            binary_paths.append(el.get("nodeset") or "")
+    has_instance_id = any(local_name(el.tag) == "instanceID" for el in data.iter())
+    media: dict[str, str] = {}
+    for match in MEDIA_RE.finditer(xml.decode("utf-8", "replace")):
+        kind, name = match.groups()
+        media.setdefault(Path(name).name, _MEDIA_TYPES.get(kind, "file"))
+    return XFormInfo(
+        form_id=data.get("id", ""),
+        version=data.get("version") or "",
+        title=title,
+        binary_paths=[p for p in binary_paths if p],
+        media=media,
+        has_instance_id=has_instance_id,
+    )
+
+
+def _new_def(form: Form, xml: bytes, info: XFormInfo, xlsx_blob: str | None) -> FormDef:
+    return FormDef(
+        form_id=form.id,
+        version=info.version,
+        name=info.title,
+        xml=xml,
+        md5=hashlib.md5(xml).hexdigest(),
+        sha256=hashlib.sha256(xml).hexdigest(),
+        xlsx_blob=xlsx_blob,
+        binary_paths=info.binary_paths,
+        media_names=sorted(info.media),
+        has_instance_id=info.has_instance_id,
+    )
+
+
+def _attach_slots(form_def: FormDef, info: XFormInfo, previous: FormDef | None) -> None:
+    """Create the expected media slots, carrying files over from the previous version."""
+    carried: dict[str, str | None] = {}
+    if previous is not None:
+        rows = db.session.execute(
+            sa.select(FormAttachment.name, FormAttachment.blob_sha).where(
+                FormAttachment.form_def_id == previous.id
+            )
+        )
+        carried = {name: sha for name, sha in rows}
+    for name, kind in sorted(info.media.items()):
+        db.session.add(
+            FormAttachment(
+                form_def_id=form_def.id,
+                name=name,
+                type=kind,
+                blob_sha=carried.get(name),
+                updated_at=utcnow() if carried.get(name) else None,
+            )
+        )
+
+
+def read_source(data: bytes, filename: str | None, fallback_form_id: str | None = None):
+    """XForm XML or XLSForm bytes -> (xml bytes, info, warnings, is_xlsform)."""
+    is_xlsx = data[:2] == b"PK" or (filename or "").lower().endswith((".xlsx", ".xls"))
+    warnings: list[str] = []
+    xml = data
+    if is_xlsx:
+        xml, warnings = convert_xlsform(data, fallback_form_id)
+    return xml, inspect_xform(xml), warnings, is_xlsx
+
+
+def create_draft(
+    project_id: int,
+    data: bytes,
+    *,
+    filename: str | None = None,
+    actor_id: int | None = None,
+    fallback_form_id: str | None = None,
+    form: Form | None = None,
+) -> tuple[Form, FormDef, list[str]]:
+    """Store a new draft version (creating the form when new); returns warnings too."""
+    xml, info, warnings, is_xlsx = read_source(data, filename, fallback_form_id)
+    if form is not None and info.form_id != form.xml_form_id:
+        raise problem.unexpected_value(
+            "xmlFormId", f"the draft's form ID {info.form_id!r} does not match the form"
+        )
+    if form is None:
+        form = db.session.execute(
+            sa.select(Form).where(
+                Form.project_id == project_id,
+                Form.xml_form_id == info.form_id,
+                Form.deleted_at.is_(None),
+            )
+        ).scalar()
+    if form is None:
+        form = Form(project_id=project_id, xml_form_id=info.form_id, created_by=actor_id)
+        db.session.add(form)
+        db.session.flush()
+        audit.log("form.create", "form", form.id, actor_id=actor_id)
+    xlsx_sha = None
+    if is_xlsx:
+        blob = blobs.write_bytes(data)
+        blobs.record(blob, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        xlsx_sha = blob.sha256
+    previous = form.draft_def or form.current_def
+    if form.draft_def is not None:
+        _delete_def(form.draft_def)
+        form.draft_def_id = None
+    draft = _new_def(form, xml, info, xlsx_sha)
+    draft.draft_token = _draft_token()
+    db.session.add(draft)
+    db.session.flush()
+    _attach_slots(draft, info, previous)
+    form.draft_def_id = draft.id
+    form.updated_at = utcnow()
+    _refresh(form)
+    audit.log("form.update.draft.set", "form", form.id, actor_id=actor_id, details={"version": info.version})
+    return form, draft, warnings
+
+
+def _refresh(form: Form) -> None:
+    """Write the def pointers and reload the relationships that follow them."""
+    db.session.flush()
+    db.session.expire(form, ["draft_def", "current_def"])
+
+
+def _draft_token() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(48)[:64]
+
+
+def _delete_def(form_def: FormDef) -> None:
+    db.session.execute(sa.delete(FormAttachment).where(FormAttachment.form_def_id == form_def.id))
+    db.session.delete(form_def)
+    db.session.flush()
+
+
+def publish_draft(form: Form, *, version: str | None = None, actor_id: int | None = None) -> FormDef:
+    """Publish the form's draft; a version already published is 409.6."""
+    draft = form.draft_def
+    if draft is None:
+        raise problem.not_found()
+    if version is not None and version != draft.version:
+        draft.xml = _set_version(draft.xml, version)
+        draft.version = version
+        draft.md5 = hashlib.md5(draft.xml).hexdigest()
+        draft.sha256 = hashlib.sha256(draft.xml).hexdigest()
+    clash = db.session.execute(
+        sa.select(FormDef.id).where(
+            FormDef.form_id == form.id,
+            FormDef.version == draft.version,
+            FormDef.published_at.is_not(None),
+        )
+    ).first()
+    if clash is not None:
+        raise problem.version_conflict(form.xml_form_id, draft.version)
+    draft.published_at = utcnow()
+    draft.draft_token = None
+    form.current_def_id = draft.id
+    form.draft_def_id = None
+    form.updated_at = utcnow()
+    _refresh(form)
+    audit.log("form.update.publish", "form", form.id, actor_id=actor_id, details={"version": draft.version})
+    return draft
+
+
+def _set_version(xml: bytes, version: str) -> bytes:
+    """Rewrite the primary instance's version attribute (Central's ?version= on publish)."""
+    info = inspect_xform(xml)
+    text = xml.decode("utf-8")
+    pattern = re.compile(r'(<[^>]*\bid="' + re.escape(info.form_id) + r'"[^>]*?)(\s+version="[^"]*")?([^>]*>)')
+    from xml.sax.saxutils import quoteattr
+
+    def repl(m: re.Match[str]) -> str:
+        return f"{m.group(1)} version={quoteattr(version)}{m.group(3)}"
+
+    return pattern.sub(repl, text, count=1).encode("utf-8")
+
+
+def set_attachment(form_def: FormDef, name: str, data: t.BinaryIO, content_type: str | None) -> FormAttachment:
+    """Fill an expected media slot of a draft or version; unknown names are 404."""
+    slot = db.session.execute(
+        sa.select(FormAttachment).where(
+            FormAttachment.form_def_id == form_def.id, FormAttachment.name == name
+        )
+    ).scalar()
+    if slot is None:
+        raise problem.not_found()
+    info = blobs.write_stream(data)
+    blobs.record(info, content_type)
+    slot.blob_sha = info.sha256
+    slot.updated_at = utcnow()
+    return slot
+
+
+def publish_file(
+    project_id: int, path: Path, *, actor_id: int | None = None
+) -> tuple[Form, FormDef, bool]:
+    """Publish an XLSForm/XForm file plus media found beside it; idempotent per version.
+
+    Returns (form, def, changed). Republishing identical content changes nothing;
+    a changed form must carry a new version.
+    """
+    data = path.read_bytes()
+    xml, info, _warnings, _ = read_source(data, path.name, path.stem)
+    form = db.session.execute(
+        sa.select(Form).where(
+            Form.project_id == project_id,
+            Form.xml_form_id == info.form_id,
+            Form.deleted_at.is_(None),
+        )
+    ).scalar()
+    if form is not None and form.current_def is not None:
+        current = form.current_def
+        if current.version == info.version:
+            if current.sha256 != hashlib.sha256(xml).hexdigest():
+                raise problem.version_conflict(info.form_id, info.version)
+            changed = _fill_media_from_dir(current, path.parent)
+            return form, current, changed
+    form, draft, _ = create_draft(
+        project_id, data, filename=path.name, actor_id=actor_id, fallback_form_id=path.stem, form=form
+    )
+    _fill_media_from_dir(draft, path.parent)
+    published = publish_draft(form, actor_id=actor_id)
+    return form, published, True
+
+
+def _fill_media_from_dir(form_def: FormDef, directory: Path) -> bool:
+    changed = False
+    for name in form_def.media_names or []:
+        candidate = directory / name
+        if not candidate.is_file():
+            continue
+        slot = db.session.execute(
+            sa.select(FormAttachment).where(
+                FormAttachment.form_def_id == form_def.id, FormAttachment.name == name
+            )
+        ).scalar()
+        digest = hashlib.sha256(candidate.read_bytes()).hexdigest()
+        if slot is not None and slot.blob_sha != digest:
+            with candidate.open("rb") as fh:
+                set_attachment(form_def, name, fh, _guess_type(name))
+            changed = True
+    return changed
+
+
+def _guess_type(name: str) -> str:
+    import mimetypes
+
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"

@@ -1,0 +1,386 @@
+"""Store a submission version exactly once, whatever the network did (reference 4.3).
+
+The decision itself is ``sync.classify``; this module reads what is stored, applies the
+decision in one short transaction, and maps the unique-key race back onto the same
+outcome a sequential resend gets.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from server import audit, blobs, problem
+from server.db import db
+from server.models import (
+    Form,
+    FormDef,
+    Submission,
+    SubmissionAttachment,
+    SubmissionDef,
+    utcnow,
+)
+from sync import (
+    Envelope,
+    MalformedSubmissionError,
+    MissingFormIdError,
+    Outcome,
+    StoredVersion,
+    classify,
+    field_values,
+    parse_submission,
+)
+
+MAX_TRIES = 4
+
+
+class _Retry(Exception):
+    """Another request changed what we read; classify again."""
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    """What happened to one POSTed version."""
+
+    outcome: Outcome
+    submission_id: int
+    instance_id: str  # the logical key (first instanceID)
+    filled: tuple[str, ...] = ()
+
+
+class Part(t.Protocol):
+    """A received file part (werkzeug's FileStorage fits)."""
+
+    stream: t.BinaryIO
+    filename: str | None
+    content_type: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FormTarget:
+    """The form and version a submission goes to."""
+
+    form_id: int
+    form_def_id: int
+    binary_paths: tuple[str, ...]
+
+
+def parse(xml: bytes) -> Envelope:
+    """Parse client XML with the configured bounds; map failures to 400 problems."""
+    config = current_app.config
+    try:
+        return parse_submission(
+            xml, max_bytes=config["MAX_XML_BYTES"], max_depth=config["MAX_XML_DEPTH"]
+        )
+    except MissingFormIdError as err:
+        raise problem.missing_parameter("form ID (root element id attribute)") from err
+    except MalformedSubmissionError as err:
+        raise problem.unparseable("xml", err.message) from err
+
+
+def find_form(project_id: int, xml_form_id: str) -> Form:
+    """The live form with this xmlFormId in the project, or 404.1."""
+    form = db.session.execute(
+        sa.select(Form).where(
+            Form.project_id == project_id,
+            Form.xml_form_id == xml_form_id,
+            Form.deleted_at.is_(None),
+        )
+    ).scalar()
+    if form is None:
+        raise problem.not_found()
+    return form
+
+
+def target_for(form: Form, envelope: Envelope, *, draft: bool = False) -> FormTarget:
+    """Pick the form version the submission names (any published one), or 404.6/409.2."""
+    if draft:
+        form_def = form.draft_def
+        if form_def is None:
+            raise problem.not_found()
+    else:
+        if form.state == "closed" or form.current_def_id is None:
+            raise problem.not_accepting_submissions()
+        row = db.session.execute(
+            sa.select(FormDef.id, FormDef.binary_paths).where(
+                FormDef.form_id == form.id,
+                FormDef.version == envelope.version,
+                FormDef.published_at.is_not(None),
+            )
+            .order_by(FormDef.id.desc())
+            .limit(1)
+        ).first()
+        if row is None:
+            raise problem.form_version_not_found(envelope.version)
+        return FormTarget(form.id, row[0], tuple(row[1] or ()))
+    return FormTarget(form.id, form_def.id, tuple(form_def.binary_paths or ()))
+
+
+def expected_attachments(envelope: Envelope, binary_paths: t.Iterable[str]) -> list[str]:
+    """File names the submission expects: values of binary fields, or encrypted parts."""
+    names: list[str] = []
+    if envelope.encrypted:
+        names = envelope.encrypted_files()
+    else:
+        for path in binary_paths:
+            names += [PurePosixPath(v).name for v in field_values(envelope.root, path)]
+    return list(dict.fromkeys(n for n in names if n))
+
+
+def _match_name(part_name: str, part: Part, expected: set[str]) -> str | None:
+    for candidate in (part_name, part.filename or ""):
+        if candidate in expected:
+            return candidate
+        try:  # Central re-decodes non-ASCII names sent as latin1
+            fixed = candidate.encode("latin-1").decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+        if fixed in expected:
+            return fixed
+    return None
+
+
+def store_parts(
+    parts: t.Iterable[tuple[str, Part]], expected: list[str]
+) -> dict[str, blobs.BlobInfo]:
+    """Stream the expected parts into blobs; parts the form does not expect are ignored."""
+    wanted = set(expected)
+    stored: dict[str, blobs.BlobInfo] = {}
+    for part_name, part in parts:
+        name = _match_name(part_name, part, wanted)
+        if name is None or name in stored:
+            continue
+        stored[name] = blobs.write_stream(part.stream)
+    return stored
+
+
+def ingest(
+    project_id: int,
+    form: Form,
+    envelope: Envelope,
+    xml: bytes,
+    parts: t.Iterable[tuple[str, Part]] = (),
+    *,
+    actor_id: int | None,
+    device_id: str | None = None,
+    user_agent: str | None = None,
+    draft: bool = False,
+) -> IngestResult:
+    """Apply Central's outcome table to one version; commits; raises Problems."""
+    target = target_for(form, envelope, draft=draft)
+    expected = expected_attachments(envelope, target.binary_paths)
+    arrived = store_parts(parts, expected)
+    meta = {"actor_id": actor_id, "device_id": device_id, "user_agent": user_agent}
+    for attempt in range(MAX_TRIES):
+        try:
+            result = _apply(target, envelope, xml, expected, arrived, draft, meta)
+            db.session.commit()
+            return result
+        except (IntegrityError, _Retry):
+            db.session.rollback()
+            if attempt == MAX_TRIES - 1:
+                raise
+        except BaseException:
+            db.session.rollback()
+            raise
+    raise AssertionError("unreachable")
+
+
+def _stored(form_id: int, draft: bool, instance_id: str) -> tuple[t.Any, StoredVersion] | None:
+    row = db.session.execute(
+        sa.select(
+            SubmissionDef.id,
+            SubmissionDef.submission_id,
+            SubmissionDef.sha256,
+            SubmissionDef.current,
+            Submission.deleted_at,
+            Submission.instance_id,
+        )
+        .join(Submission, Submission.id == SubmissionDef.submission_id)
+        .where(
+            SubmissionDef.form_id == form_id,
+            SubmissionDef.draft == draft,
+            SubmissionDef.instance_id == instance_id,
+        )
+    ).first()
+    if row is None:
+        return None
+    return row, StoredVersion(row.sha256, bool(row.current), row.deleted_at is not None)
+
+
+def _apply(
+    target: FormTarget,
+    envelope: Envelope,
+    xml: bytes,
+    expected: list[str],
+    arrived: Mapping[str, blobs.BlobInfo],
+    draft: bool,
+    meta: dict[str, t.Any],
+) -> IngestResult:
+    for info in arrived.values():
+        blobs.record(info)
+    same = _stored(target.form_id, draft, envelope.instance_id)
+    deprecated = None
+    if same is None and envelope.deprecated_id:
+        deprecated = _stored(target.form_id, draft, envelope.deprecated_id)
+    outcome = classify(
+        envelope, same[1] if same else None, deprecated[1] if deprecated else None
+    )
+    if outcome is Outcome.NEW:
+        return _create(target, envelope, xml, expected, arrived, draft, meta)
+    if outcome is Outcome.RESEND:
+        assert same is not None
+        row = same[0]
+        filled = _fill(row.id, arrived)
+        if filled:
+            audit.log(
+                "submission.attachment.update", "submission", row.submission_id,
+                actor_id=meta["actor_id"], details={"names": list(filled)},
+            )
+        return IngestResult(outcome, row.submission_id, row.instance_id, filled)
+    if outcome is Outcome.EDIT:
+        assert deprecated is not None
+        return _edit(target, envelope, xml, expected, arrived, draft, meta, deprecated[0])
+    if outcome is Outcome.CONFLICT:
+        raise problem.xml_conflict()
+    if outcome is Outcome.DELETED:
+        raise problem.submission_deleted(envelope.instance_id)
+    if outcome is Outcome.STALE:
+        raise problem.deprecating_old_submission(
+            envelope.deprecated_id or envelope.instance_id
+        )
+    raise problem.deprecated_id_not_found(envelope.deprecated_id or "")
+
+
+def _insert_def(
+    submission_id: int,
+    target: FormTarget,
+    envelope: Envelope,
+    xml: bytes,
+    draft: bool,
+    meta: dict[str, t.Any],
+    now: t.Any,
+) -> int:
+    return db.session.execute(
+        sa.insert(SubmissionDef)
+        .values(
+            submission_id=submission_id,
+            form_id=target.form_id,
+            draft=draft,
+            form_def_id=target.form_def_id,
+            instance_id=envelope.instance_id,
+            deprecated_id=envelope.deprecated_id,
+            instance_name=envelope.instance_name,
+            xml=xml,
+            sha256=envelope.sha256,
+            current=True,
+            submitter_id=meta["actor_id"],
+            device_id=meta["device_id"],
+            user_agent=meta["user_agent"],
+            created_at=now,
+        )
+        .returning(SubmissionDef.id)
+    ).scalar_one()
+
+
+def _insert_slots(def_id: int, slots: Mapping[str, str | None], now: t.Any) -> None:
+    if not slots:
+        return
+    db.session.execute(
+        sa.insert(SubmissionAttachment),
+        [
+            {
+                "submission_def_id": def_id,
+                "name": name,
+                "blob_sha": sha,
+                "updated_at": now if sha else None,
+            }
+            for name, sha in slots.items()
+        ],
+    )
+
+
+def _create(target, envelope, xml, expected, arrived, draft, meta) -> IngestResult:  # type: ignore[no-untyped-def]
+    now = utcnow()
+    submission_id = db.session.execute(
+        sa.insert(Submission)
+        .values(
+            form_id=target.form_id,
+            instance_id=envelope.instance_id,
+            draft=draft,
+            submitter_id=meta["actor_id"],
+            device_id=meta["device_id"],
+            review_state="received",
+            created_at=now,
+        )
+        .returning(Submission.id)
+    ).scalar_one()
+    def_id = _insert_def(submission_id, target, envelope, xml, draft, meta, now)
+    _insert_slots(
+        def_id, {n: (arrived[n].sha256 if n in arrived else None) for n in expected}, now
+    )
+    audit.log(
+        "submission.create", "submission", submission_id, actor_id=meta["actor_id"],
+        details={"instanceId": envelope.instance_id, "formDefId": target.form_def_id,
+                 "attachments": len(arrived), "expected": len(expected)},
+    )
+    return IngestResult(Outcome.NEW, submission_id, envelope.instance_id, tuple(arrived))
+
+
+def _fill(def_id: int, arrived: Mapping[str, blobs.BlobInfo]) -> tuple[str, ...]:
+    filled = []
+    now = utcnow()
+    for name, info in arrived.items():
+        updated = db.session.execute(
+            sa.update(SubmissionAttachment)
+            .where(
+                SubmissionAttachment.submission_def_id == def_id,
+                SubmissionAttachment.name == name,
+                SubmissionAttachment.blob_sha.is_(None),
+            )
+            .values(blob_sha=info.sha256, updated_at=now)
+        )
+        if updated.rowcount:
+            filled.append(name)
+    return tuple(filled)
+
+
+def _edit(target, envelope, xml, expected, arrived, draft, meta, old) -> IngestResult:  # type: ignore[no-untyped-def]
+    now = utcnow()
+    demoted = db.session.execute(
+        sa.update(SubmissionDef)
+        .where(SubmissionDef.id == old.id, SubmissionDef.current.is_(True))
+        .values(current=False)
+    )
+    if not demoted.rowcount:
+        raise _Retry()
+    def_id = _insert_def(old.submission_id, target, envelope, xml, draft, meta, now)
+    previous = dict(
+        db.session.execute(
+            sa.select(SubmissionAttachment.name, SubmissionAttachment.blob_sha).where(
+                SubmissionAttachment.submission_def_id == old.id
+            )
+        ).all()
+    )
+    _insert_slots(
+        def_id,
+        {n: (arrived[n].sha256 if n in arrived else previous.get(n)) for n in expected},
+        now,
+    )
+    db.session.execute(
+        sa.update(Submission)
+        .where(Submission.id == old.submission_id)
+        .values(review_state="edited", updated_at=now)
+    )
+    audit.log(
+        "submission.update.version", "submission", old.submission_id,
+        actor_id=meta["actor_id"],
+        details={"instanceId": envelope.instance_id, "deprecatedId": envelope.deprecated_id},
+    )
+    return IngestResult(Outcome.EDIT, old.submission_id, old.instance_id, tuple(arrived))

@@ -1,0 +1,191 @@
+"""Problem: one error type with Central's decimal codes; HTTP status = floor(code)."""
+
+from __future__ import annotations
+
+import typing as t
+
+
+class Problem(Exception):
+    """An error the client should see, with a Central-compatible ``code``."""
+
+    def __init__(self, code: float, message: str, details: t.Any = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.details = details
+
+    @property
+    def status(self) -> int:
+        """HTTP status: the integer part of the code (409.1 -> 409)."""
+        return int(self.code)
+
+    def as_json(self) -> dict[str, t.Any]:
+        """Central's flat error body."""
+        body: dict[str, t.Any] = {"code": self.code, "message": self.message}
+        if self.details is not None:
+            body["details"] = self.details
+        return body
+
+
+# The catalogue: every client-facing message lives here.
+def unparseable(fmt: str, reason: str = "") -> Problem:
+    return Problem(400.1, f"Could not parse the given data as {fmt}. {reason}".strip())
+
+
+def missing_parameter(field: str) -> Problem:
+    return Problem(400.2, f"Required parameter {field} missing.", {"field": field})
+
+
+def invalid_header(field: str, value: str | None) -> Problem:
+    got = "[nothing]" if value is None else value
+    return Problem(
+        400.6,
+        f"An expected header field ({field}) did not match the expected format (got: {got}).",
+        {"field": field, "value": value},
+    )
+
+
+def missing_multipart_field(field: str) -> Problem:
+    return Problem(400.7, f"Required multipart POST field {field} missing.", {"field": field})
+
+
+def unexpected_value(field: str, reason: str) -> Problem:
+    return Problem(400.8, f"Unexpected {field} value; {reason}", {"field": field})
+
+
+def xlsform_invalid(error: str, warnings: list[str] | None = None) -> Problem:
+    return Problem(
+        400.15,
+        "The given XLSForm file was not valid. Please see the error details.",
+        {"error": error, "warnings": warnings or []},
+    )
+
+
+def form_warnings(warnings: list[str]) -> Problem:
+    return Problem(
+        400.16,
+        "The form is valid, but with warnings. Check them and resubmit with "
+        "?ignoreWarnings=true if they are acceptable.",
+        {"warnings": {"xlsFormWarnings": warnings}},
+    )
+
+
+def expected_deprecation() -> Problem:
+    return Problem(
+        400.19,
+        "This PUT expects a deprecatedID pointing at the current version's instanceID.",
+    )
+
+
+def bad_multipart(reason: str) -> Problem:
+    return Problem(400.39, f"The multipart body could not be read: {reason}")
+
+
+def authentication_failed() -> Problem:
+    return Problem(401.2, "Could not authenticate with the provided credentials.")
+
+
+def https_only() -> Problem:
+    return Problem(401.3, "This authentication method is only available over HTTPS.")
+
+
+def authentication_required() -> Problem:
+    return Problem(401.4, "This resource requires authentication.")
+
+
+def insufficient_rights() -> Problem:
+    return Problem(
+        403.1, "The authentication you provided does not have rights to perform that action."
+    )
+
+
+def not_found() -> Problem:
+    return Problem(404.1, "Could not find the resource you were looking for.")
+
+
+def deprecated_id_not_found(deprecated_id: str) -> Problem:
+    return Problem(
+        404.5,
+        "You tried to update an existing submission, but it cannot be found "
+        f"({deprecated_id}).",
+        {"deprecatedId": deprecated_id},
+    )
+
+
+def form_version_not_found(version: str) -> Problem:
+    return Problem(
+        404.6,
+        f"The form version specified in this submission '{version}' does not exist.",
+        {"formVersion": version},
+    )
+
+
+def too_large(limit: int) -> Problem:
+    return Problem(
+        413.1,
+        f"The submission is larger than this server accepts ({limit} bytes). "
+        "Send the attachments in smaller parts or ask an administrator to raise the limit.",
+        {"limit": limit},
+    )
+
+
+def xml_conflict() -> Problem:
+    return Problem(
+        409.1,
+        "A submission already exists with this ID, but with different XML. "
+        "Resubmissions that add attachments must resend an identical xml_submission_file.",
+    )
+
+
+def not_accepting_submissions() -> Problem:
+    return Problem(
+        409.2,
+        "This form is not currently accepting submissions. Please talk to your "
+        "program staff if this is unexpected.",
+    )
+
+
+def uniqueness_violation(fields: str, values: str) -> Problem:
+    return Problem(
+        409.3,
+        f"A resource already exists with {fields} value(s) of {values}.",
+        {"fields": fields, "values": values},
+    )
+
+
+def version_conflict(xml_form_id: str, version: str) -> Problem:
+    return Problem(
+        409.6,
+        f"You tried to publish the form '{xml_form_id}' with version '{version}', but a "
+        "published form already exists with those identifiers. Choose a new version.",
+        {"xmlFormId": xml_form_id, "version": version},
+    )
+
+
+def instance_id_conflict() -> Problem:
+    return Problem(
+        409.8,
+        "You tried to update a submission, but the instanceID you provided already "
+        "exists on this server. Please try again with a unique instanceID.",
+    )
+
+
+def deprecating_old_submission(deprecated_id: str) -> Problem:
+    return Problem(
+        409.9,
+        f"You tried to update a submission, but the copy you were editing ({deprecated_id}) "
+        "is now out of date. Get the new version and make your edits again.",
+        {"deprecatedId": deprecated_id},
+    )
+
+
+def submission_deleted(instance_id: str) -> Problem:
+    return Problem(
+        409.18,
+        "This submission has been deleted. You may not resubmit it.",
+        {"instanceId": instance_id},
+    )
+
+
+def internal_error() -> Problem:
+    return Problem(500.1, "An unknown internal problem has occurred. Please try again later.")
