@@ -18,6 +18,8 @@ one province:
     The bare new name (``Tây Giang``), used in instance names.
 ``unit_type``
     ``Xã``, ``Phường`` or ``Đặc khu``.
+``province_code``
+    2-digit 2025 province code (``48`` = Đà Nẵng), for ``choice_filter``.
 ``old_units``
     The predecessors as ``old code:name:district`` items joined with ``;``, with
     ``*`` after the code of a unit that was split (only part of it joined).
@@ -39,7 +41,8 @@ Examples::
 
     python tools/communes.py                      # Đà Nẵng -> xlsforms/communes.csv
     python tools/communes.py --province "Quảng Trị" --out-dir /tmp/forms
-    python tools/communes.py --province 48 --check
+    python tools/communes.py --province 48 --province 46   # two provinces
+    python tools/communes.py --check              # is the committed file current?
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ from pathlib import Path
 DEFAULT_PROVINCE = "Đà Nẵng"
 DEFAULT_OUT_DIR = Path(__file__).resolve().parent.parent / "xlsforms"
 DEFAULT_FILENAME = "communes.csv"
-COLUMNS = ("name", "label", "short_name", "unit_type", "old_units")
+COLUMNS = ("name", "label", "short_name", "unit_type", "province_code", "old_units")
 PART_MARK = "một phần"  # label text for a split old unit ("part of")
 
 
@@ -81,6 +84,7 @@ class Commune:
     full_name: str
     short_name: str
     unit_type: str
+    province_code: str
     old_units: tuple[OldUnit, ...]
 
     @property
@@ -97,6 +101,7 @@ class Commune:
             "label": self.label,
             "short_name": self.short_name,
             "unit_type": self.unit_type,
+            "province_code": self.province_code,
             "old_units": ";".join(
                 f"{u.code}{'*' if u.part else ''}:{u.name}:{u.district}"
                 for u in self.old_units
@@ -234,6 +239,7 @@ def load_communes(province: str = DEFAULT_PROVINCE) -> list[Commune]:
                 full_name=full,
                 short_name=_nfc(short) or _strip_type(full, unit_type),
                 unit_type=unit_type,
+                province_code=code,
                 old_units=tuple(sorted(predecessors.get(wkey, []), key=order)),
             )
         )
@@ -257,8 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--province",
-        default=DEFAULT_PROVINCE,
+        action="append",
         help="2025 province: code (48), name (Đà Nẵng) or ASCII name (da nang). "
+        "Repeat to list several provinces in one file. "
         f"Default: {DEFAULT_PROVINCE}",
     )
     parser.add_argument(
@@ -279,7 +286,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
 
-    communes = load_communes(args.province)
+    communes = [
+        commune
+        for province in args.province or [DEFAULT_PROVINCE]
+        for commune in load_communes(province)
+    ]
     text = render_csv(communes)
     path = args.out_dir / args.filename
     if args.check:
