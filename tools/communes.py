@@ -223,7 +223,9 @@ def load_communes(province: str = DEFAULT_PROVINCE) -> list[Commune]:
     for new_key, old_keys in converter["DICT_PROVINCE_WARD_NO_DIVIDED"][key].items():
         for old_key in old_keys:
             add(new_key, old_key, part=False)
-    for old_key, targets in converter["DICT_PROVINCE_WARD_DIVIDED"].get(key, {}).items():
+    for old_key, targets in (
+        converter["DICT_PROVINCE_WARD_DIVIDED"].get(key, {}).items()
+    ):
         for target in targets:
             add(target["newWardKey"], old_key, part=True)
 
