@@ -168,7 +168,7 @@ def create_app_user(project_id: int, name: str, form_ids: list[int] | None,
 def collect_settings(server_url: str, name: str, project_name: str) -> dict:
     """The settings JSON that ODK Collect scans from a QR code."""
     return {
-        "general": {"server_url": server_url, "username": name, "form_update_mode": "match_exactly",
+        "general": {"server_url": server_url, "form_update_mode": "match_exactly",
                     "autosend": "wifi_and_cellular"},
         "admin": {"automatic_update": True},
         "project": {"name": project_name, "icon": "🛡", "color": "#1565c0"},
