@@ -175,7 +175,10 @@ def ingest(
     """Apply Central's outcome table to one version; commits; raises Problems."""
     target = target_for(form, envelope, draft=draft)
     expected = expected_attachments(envelope, target.binary_paths)
-    arrived = store_parts(parts, expected)
+    # Decide once before touching the disk: a request that will be refused writes no
+    # files, and a resend writes only the attachments that are still missing.
+    wanted = _still_wanted(target, envelope, expected, draft)
+    arrived = store_parts(parts, wanted)
     meta = {"actor_id": actor_id, "device_id": device_id, "user_agent": user_agent}
     for attempt in range(MAX_TRIES):
         try:
@@ -190,6 +193,45 @@ def ingest(
             db.session.rollback()
             raise
     raise AssertionError("unreachable")
+
+
+def _still_wanted(
+    target: FormTarget, envelope: Envelope, expected: list[str], draft: bool
+) -> list[str]:
+    """Expected names worth writing to disk; raises the problem a refusal would get."""
+    same = _stored(target.form_id, draft, envelope.instance_id)
+    deprecated = None
+    if same is None and envelope.deprecated_id:
+        deprecated = _stored(target.form_id, draft, envelope.deprecated_id)
+    outcome = classify(
+        envelope, same[1] if same else None, deprecated[1] if deprecated else None
+    )
+    _raise_for(outcome, envelope)
+    if outcome is Outcome.RESEND and same is not None and expected:
+        missing = set(
+            db.session.scalars(
+                sa.select(SubmissionAttachment.name).where(
+                    SubmissionAttachment.submission_def_id == same[0].id,
+                    SubmissionAttachment.blob_sha.is_(None),
+                )
+            )
+        )
+        return [name for name in expected if name in missing]
+    return expected
+
+
+def _raise_for(outcome: Outcome, envelope: Envelope) -> None:
+    """Turn a refusing outcome into its Central problem."""
+    if outcome is Outcome.CONFLICT:
+        raise problem.xml_conflict()
+    if outcome is Outcome.DELETED:
+        raise problem.submission_deleted(envelope.instance_id)
+    if outcome is Outcome.STALE:
+        raise problem.deprecating_old_submission(
+            envelope.deprecated_id or envelope.instance_id
+        )
+    if outcome is Outcome.UNKNOWN_DEPRECATED:
+        raise problem.deprecated_id_not_found(envelope.deprecated_id or "")
 
 
 def _stored(form_id: int, draft: bool, instance_id: str) -> tuple[t.Any, StoredVersion] | None:
@@ -247,15 +289,8 @@ def _apply(
     if outcome is Outcome.EDIT:
         assert deprecated is not None
         return _edit(target, envelope, xml, expected, arrived, draft, meta, deprecated[0])
-    if outcome is Outcome.CONFLICT:
-        raise problem.xml_conflict()
-    if outcome is Outcome.DELETED:
-        raise problem.submission_deleted(envelope.instance_id)
-    if outcome is Outcome.STALE:
-        raise problem.deprecating_old_submission(
-            envelope.deprecated_id or envelope.instance_id
-        )
-    raise problem.deprecated_id_not_found(envelope.deprecated_id or "")
+    _raise_for(outcome, envelope)
+    raise AssertionError(f"unhandled outcome {outcome}")
 
 
 def _insert_def(

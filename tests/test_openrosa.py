@@ -288,3 +288,21 @@ def test_urls_follow_forwarded_public_url(app, client, seed):
     app.config["PUBLIC_URL"] = "https://outreach.example.vn/"
     r = client.get(f"{seed.key_base}/formList", headers=OR)
     assert b"https://outreach.example.vn/v1/key/" in r.data
+
+
+def test_refused_submission_writes_no_files_and_resend_skips_stored_ones(app, openrosa):
+    from pathlib import Path
+
+    root = Path(app.config["OUTREACH_DATA_DIR"])
+
+    def files() -> set[str]:
+        return {p.name for p in root.rglob("*") if p.is_file()} if root.exists() else set()
+
+    iid = factories.new_instance_id()
+    assert openrosa.submit(_photo_xml(iid), {"a.jpg": b"first"}).status_code == 201
+    stored = files()
+    r = openrosa.submit(_photo_xml(iid, fields={"total": "99"}), {"b.jpg": b"never stored"})
+    assert r.status_code == 409
+    assert files() == stored
+    assert openrosa.submit(_photo_xml(iid), {"a.jpg": b"other bytes", "b.jpg": b"second"}).status_code == 201
+    assert files() == stored | {hashlib.sha256(b"second").hexdigest()}
