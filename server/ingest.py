@@ -177,12 +177,15 @@ def ingest(
     expected = expected_attachments(envelope, target.binary_paths)
     # Decide once before touching the disk: a request that will be refused writes no
     # files, and a resend writes only the attachments that are still missing.
-    wanted = _still_wanted(target, envelope, expected, draft)
-    arrived = store_parts(parts, wanted)
+    state = _read_state(target, envelope, draft)
+    _raise_for(state.outcome, envelope)
+    arrived = store_parts(parts, _still_wanted(state, expected))
     meta = {"actor_id": actor_id, "device_id": device_id, "user_agent": user_agent}
     for attempt in range(MAX_TRIES):
         try:
-            result = _apply(target, envelope, xml, expected, arrived, draft, meta)
+            if attempt:  # someone else wrote in between: read again
+                state = _read_state(target, envelope, draft)
+            result = _apply(target, envelope, xml, expected, arrived, draft, meta, state)
             db.session.commit()
             return result
         except (IntegrityError, _Retry):
@@ -195,10 +198,16 @@ def ingest(
     raise AssertionError("unreachable")
 
 
-def _still_wanted(
-    target: FormTarget, envelope: Envelope, expected: list[str], draft: bool
-) -> list[str]:
-    """Expected names worth writing to disk; raises the problem a refusal would get."""
+@dataclass(frozen=True, slots=True)
+class _State:
+    """What is stored under the envelope's instanceID / deprecatedID, and the decision."""
+
+    same: t.Any
+    deprecated: t.Any
+    outcome: Outcome
+
+
+def _read_state(target: FormTarget, envelope: Envelope, draft: bool) -> _State:
     same = _stored(target.form_id, draft, envelope.instance_id)
     deprecated = None
     if same is None and envelope.deprecated_id:
@@ -206,12 +215,16 @@ def _still_wanted(
     outcome = classify(
         envelope, same[1] if same else None, deprecated[1] if deprecated else None
     )
-    _raise_for(outcome, envelope)
-    if outcome is Outcome.RESEND and same is not None and expected:
+    return _State(same[0] if same else None, deprecated[0] if deprecated else None, outcome)
+
+
+def _still_wanted(state: _State, expected: list[str]) -> list[str]:
+    """Expected names worth writing to disk: a resend needs only the missing ones."""
+    if state.outcome is Outcome.RESEND and expected:
         missing = set(
             db.session.scalars(
                 sa.select(SubmissionAttachment.name).where(
-                    SubmissionAttachment.submission_def_id == same[0].id,
+                    SubmissionAttachment.submission_def_id == state.same.id,
                     SubmissionAttachment.blob_sha.is_(None),
                 )
             )
@@ -264,21 +277,15 @@ def _apply(
     arrived: Mapping[str, blobs.BlobInfo],
     draft: bool,
     meta: dict[str, t.Any],
+    state: _State,
 ) -> IngestResult:
     for info in arrived.values():
         blobs.record(info)
-    same = _stored(target.form_id, draft, envelope.instance_id)
-    deprecated = None
-    if same is None and envelope.deprecated_id:
-        deprecated = _stored(target.form_id, draft, envelope.deprecated_id)
-    outcome = classify(
-        envelope, same[1] if same else None, deprecated[1] if deprecated else None
-    )
+    outcome = state.outcome
     if outcome is Outcome.NEW:
         return _create(target, envelope, xml, expected, arrived, draft, meta)
     if outcome is Outcome.RESEND:
-        assert same is not None
-        row = same[0]
+        row = state.same
         filled = _fill(row.id, arrived)
         if filled:
             audit.log(
@@ -287,8 +294,7 @@ def _apply(
             )
         return IngestResult(outcome, row.submission_id, row.instance_id, filled)
     if outcome is Outcome.EDIT:
-        assert deprecated is not None
-        return _edit(target, envelope, xml, expected, arrived, draft, meta, deprecated[0])
+        return _edit(target, envelope, xml, expected, arrived, draft, meta, state.deprecated)
     _raise_for(outcome, envelope)
     raise AssertionError(f"unhandled outcome {outcome}")
 
