@@ -173,12 +173,15 @@ def submission_preflight(project_id: int) -> ResponseReturnValue:
     return openrosa_xml.openrosa_headers(Response(status=204))
 
 
-@bp.post("/projects/<int:project_id>/submission")
-def submit(project_id: int) -> ResponseReturnValue:
-    """Multipart submission: store every version and attachment exactly once."""
-    caller = auth.require("submission.create", project_id)
+def read_multipart() -> tuple[bytes, ingest.Envelope, list[tuple[str, ingest.Part]]]:
+    """The instance XML (parsed safely) and the other file parts of an OpenRosa POST."""
     try:
         xml_part = request.files.get("xml_submission_file")
+        parts = [
+            (name, part)
+            for name, part in request.files.items(multi=True)
+            if name != "xml_submission_file"
+        ]
     except RequestEntityTooLarge:
         raise
     except (ValueError, ClientDisconnected) as err:
@@ -186,15 +189,17 @@ def submit(project_id: int) -> ResponseReturnValue:
     if xml_part is None:
         raise problem.missing_multipart_field("xml_submission_file")
     xml = xml_part.stream.read(current_app.config["MAX_XML_BYTES"] + 1)
-    envelope = ingest.parse(xml)
+    return xml, ingest.parse(xml), parts
+
+
+@bp.post("/projects/<int:project_id>/submission")
+def submit(project_id: int) -> ResponseReturnValue:
+    """Multipart submission: store every version and attachment exactly once."""
+    caller = auth.require("submission.create", project_id)
+    xml, envelope, parts = read_multipart()
     form = ingest.find_form(project_id, envelope.form_id)
     if caller.kind == "field_key" and not auth.is_assigned(caller.actor_id, form.id):
         raise problem.insufficient_rights()
-    parts = [
-        (name, part)
-        for name, part in request.files.items(multi=True)
-        if name != "xml_submission_file"
-    ]
     ingest.ingest(
         project_id,
         form,

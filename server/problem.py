@@ -103,6 +103,14 @@ def not_found() -> Problem:
     return Problem(404.1, "Could not find the resource you were looking for.")
 
 
+def failed_draft_access() -> Problem:
+    return Problem(
+        404.4,
+        "You tried to access a draft testing endpoint, but it does not exist anymore or "
+        "your access is no longer valid.",
+    )
+
+
 def deprecated_id_not_found(deprecated_id: str) -> Problem:
     return Problem(
         404.5,
@@ -189,3 +197,50 @@ def submission_deleted(instance_id: str) -> Problem:
 
 def internal_error() -> Problem:
     return Problem(500.1, "An unknown internal problem has occurred. Please try again later.")
+
+
+# REST API (server/api/*): appended for the Central REST subset.
+def unexpected_attribute(field: str) -> Problem:
+    return Problem(400.4, f"Passed parameter {field} was not expected.", {"field": field})
+
+
+def unparseable_odata(reason: str) -> Problem:
+    return Problem(
+        400.18,
+        f"The OData filter expression you provided could not be parsed: {reason}",
+        {"reason": reason},
+    )
+
+
+def no_published_version() -> Problem:
+    return Problem(
+        409.7,
+        "Could not delete draft, because the form has not been published. Either delete "
+        "the whole form, or replace the draft.",
+    )
+
+
+def not_implemented(feature: str) -> Problem:
+    return Problem(
+        501.1,
+        f"The requested feature {feature} is not supported by this server.",
+        {"feature": feature},
+    )
+
+
+def unsupported_odata_expression(at: int, text: str) -> Problem:
+    return Problem(
+        501.4,
+        "The given OData filter expression uses features not supported by this server: "
+        f'{text!r} at {at}',
+        {"at": at, "text": text},
+    )
+
+
+def unsupported_odata_field(at: int, text: str) -> Problem:
+    return Problem(
+        501.5,
+        "The given OData filter expression references fields not supported by this "
+        f"server: {text} at {at}",
+        {"at": at, "text": text},
+    )
