@@ -99,6 +99,10 @@ NO_SHEET_REASONS = [
 ]
 
 SEX_SUM = "${n_women} + ${n_girls} + ${n_men} + ${n_boys}"
+NOT_ABOVE_TOTAL = (
+    "Từ 0 đến tổng số người tham dự.",
+    "From 0 up to the total number of participants.",
+)
 
 SURVEY = [
     *metadata(),
@@ -197,9 +201,14 @@ SURVEY = [
         constraint=". >= 1 and . <= 5000",
         constraint_msg=("Nhập số từ 1 đến 5.000.", "Enter a number from 1 to 5,000."),
     ),
-    count_field("n_women", ("Phụ nữ (từ 18 tuổi)", "Women (18 and over)")),
-    count_field("n_girls", ("Trẻ em gái (dưới 18 tuổi)", "Girls (under 18)")),
-    count_field("n_men", ("Nam giới (từ 18 tuổi)", "Men (18 and over)")),
+    *(
+        count_field(name, label, at_most="${n_total}", at_most_msg=NOT_ABOVE_TOTAL)
+        for name, label in (
+            ("n_women", ("Phụ nữ (từ 18 tuổi)", "Women (18 and over)")),
+            ("n_girls", ("Trẻ em gái (dưới 18 tuổi)", "Girls (under 18)")),
+            ("n_men", ("Nam giới (từ 18 tuổi)", "Men (18 and over)")),
+        )
+    ),
     q(
         "integer",
         "n_boys",
@@ -212,16 +221,11 @@ SURVEY = [
             "Women + girls + men + boys cannot be more than the total.",
         ),
     ),
-    q(
-        "integer",
+    count_field(
         "n_ethnic_minority",
         ("Trong đó: người dân tộc thiểu số", "Of whom: ethnic-minority people"),
-        required=True,
-        constraint=". >= 0 and . <= ${n_total}",
-        constraint_msg=(
-            "Không được lớn hơn tổng số người tham dự.",
-            "Cannot be more than the total.",
-        ),
+        at_most="${n_total}",
+        at_most_msg=NOT_ABOVE_TOTAL,
     ),
     q(
         "note",
