@@ -9,9 +9,11 @@ from __future__ import annotations
 import csv
 import importlib.util
 import shutil
+import subprocess
 import sys
 import unicodedata
 import xml.etree.ElementTree as ET
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -25,6 +27,10 @@ FORM_PATHS = sorted(FORMS_DIR.glob("*.xlsx"))
 COMMUNES_CSV = FORMS_DIR / "communes.csv"
 LANGUAGES = ("Tiếng Việt (vi)", "English (en)")
 HAS_JAVA = shutil.which("java") is not None
+VALIDATE_JAR = (
+    Path(importlib.util.find_spec("pyxform").origin).parent
+    / "validators/odk_validate/bin/ODK_Validate.jar"
+)
 
 NS = {
     "h": "http://www.w3.org/1999/xhtml",
@@ -244,3 +250,56 @@ def test_communes_csv_is_regenerated_identically(communes_tool: ModuleType) -> N
     fresh = communes_tool.render_csv(communes_tool.load_communes("Đà Nẵng"))
     assert COMMUNES_CSV.read_text("utf-8") == fresh
     assert communes_tool.render_csv(communes_tool.load_communes("48")) == fresh
+
+
+def _has_javarosa_scenario() -> bool:
+    if not (shutil.which("javac") and HAS_JAVA and VALIDATE_JAR.is_file()):
+        return False
+    with zipfile.ZipFile(VALIDATE_JAR) as jar:
+        return "org/javarosa/test/Scenario.class" in jar.namelist()
+
+
+@pytest.mark.skipif(
+    not _has_javarosa_scenario(),
+    reason="needs javac and JavaRosa's Scenario class in pyxform's ODK Validate jar",
+)
+def test_form_logic_in_javarosa(tmp_path: Path) -> None:
+    """Constraints, relevance, filters and calculations, answered as on a phone."""
+    for path in FORM_PATHS:
+        xform = convert(xlsform=str(path), validate=False).xform
+        (tmp_path / f"{path.stem}.xml").write_text(xform, encoding="utf-8")
+    shutil.copy(COMMUNES_CSV, tmp_path)
+    source = FORMS_DIR / "checks" / "FormLogic.java"
+    classes = tmp_path / "classes"
+    build = subprocess.run(
+        [
+            "javac",
+            "-encoding",
+            "UTF-8",
+            "-cp",
+            str(VALIDATE_JAR),
+            "-d",
+            str(classes),
+            str(source),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert build.returncode == 0, build.stderr
+    run = subprocess.run(
+        [
+            "java",
+            "-Dfile.encoding=UTF-8",
+            "-cp",
+            f"{VALIDATE_JAR}:{classes}",
+            "FormLogic",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+    )
+    failures = [line for line in run.stdout.splitlines() if line.startswith("FAIL")]
+    assert run.returncode == 0 and not failures, run.stdout + run.stderr[-2000:]
