@@ -9,6 +9,7 @@ __all__ = ["register_api"]
 
 def register_api(app: Flask) -> None:
     """Register every REST blueprint."""
-    from server.api import sessions
+    from server.api import drafts, forms, projects, sessions
 
-    app.register_blueprint(sessions.bp, url_prefix="/v1")
+    for module in (sessions, projects, forms, drafts):
+        app.register_blueprint(module.bp, url_prefix="/v1")

@@ -12,6 +12,13 @@ from server import auth, problem
 from server.db import db
 from server.models import Form, Project
 
+EXCEL_TYPES = frozenset(
+    {
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.ms-excel",
+    }
+)
+
 
 def rest_blueprint(name: str) -> Blueprint:
     """A blueprint whose requests are authenticated like Central's REST API."""
@@ -66,3 +73,31 @@ def get_form(project_id: int, xml_form_id: str) -> Form:
     if form is None:
         raise problem.not_found()
     return form
+
+
+def require(verb: str, project_id: int, form_id: int | None = None) -> auth.Auth:
+    """``auth.require`` for REST data endpoints: app users are always 403.1 here."""
+    caller = auth.current()
+    if caller.kind == "field_key":
+        raise problem.insufficient_rights()
+    return auth.require(verb, project_id, form_id)
+
+
+def is_true(name: str) -> bool:
+    """A boolean query flag the way Central reads it (``?publish=true``)."""
+    return (request.args.get(name) or "").strip().lower() == "true"
+
+
+def extended() -> bool:
+    """Whether the client asked for ``X-Extended-Metadata: true``."""
+    return (request.headers.get("X-Extended-Metadata") or "").strip().lower() == "true"
+
+
+def success() -> dict[str, bool]:
+    """Central's body for operations with nothing else to say."""
+    return {"success": True}
+
+
+def raw_body() -> bytes:
+    """The whole request body (chunked uploads included); bounded by MAX_CONTENT_LENGTH."""
+    return request.get_data(cache=False)
