@@ -26,7 +26,11 @@ def rest_blueprint(name: str) -> Blueprint:
 
     @bp.url_value_preprocessor
     def _pop_token(endpoint: str | None, values: dict | None) -> None:
-        g.url_token = values.pop("token", None) if values else None
+        # Only the /v1/key/<token> prefix carries an app-user key; a route's own
+        # <token> (DELETE /sessions/<token>) stays a view argument.
+        rule = request.url_rule.rule if request.url_rule else ""
+        keyed = rule.startswith("/v1/key/<token>")
+        g.url_token = values.pop("token", None) if values and keyed else None
 
     @bp.before_request
     def _resolve() -> None:
