@@ -37,7 +37,7 @@ def create_app(test_config: t.Mapping[str, t.Any] | None = None) -> Flask:
         config["SECRET_KEY"] = _secret_key(app.instance_path)
     app.config.from_mapping(config)
 
-    from server import cli, draft_testing, errors, openrosa
+    from server import cli, draft_testing, errors, logs, openrosa
     from server.api import register_api
     from server.db import db
 
@@ -51,5 +51,6 @@ def create_app(test_config: t.Mapping[str, t.Any] | None = None) -> Flask:
     app.register_blueprint(draft_testing.bp)
     register_api(app)
     errors.register(app)
+    logs.install()
     cli.register(app)
     return app
