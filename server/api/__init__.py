@@ -9,7 +9,16 @@ __all__ = ["register_api"]
 
 def register_api(app: Flask) -> None:
     """Register every REST blueprint."""
-    from server.api import drafts, forms, projects, sessions
+    from server.api import (
+        app_users,
+        drafts,
+        forms,
+        projects,
+        sessions,
+        submission_parts,
+        submissions,
+    )
 
-    for module in (sessions, projects, forms, drafts):
+    for module in (sessions, projects, forms, drafts, app_users, submissions,
+                   submission_parts):
         app.register_blueprint(module.bp, url_prefix="/v1")

@@ -1,0 +1,115 @@
+"""A submission's attachments (list, download, fill a slot) and its review comments."""
+
+from __future__ import annotations
+
+import mimetypes
+from urllib.parse import quote
+
+import sqlalchemy as sa
+from flask import jsonify, request
+from flask.typing import ResponseReturnValue
+
+from server import audit, blobs, problem
+from server.api.common import extended, get_form, json_body, require, rest_blueprint, success
+from server.api.shapes import actors_by_id, comment_json
+from server.api.submissions import ONE, find
+from server.db import db
+from server.models import Blob, Comment, SubmissionAttachment, utcnow
+from server.openrosa import send_blob
+from server.schemas import CommentCreate
+
+bp = rest_blueprint("submission_parts")
+
+
+def _slot(def_id: int, name: str) -> SubmissionAttachment:
+    slot = db.session.execute(
+        sa.select(SubmissionAttachment).where(
+            SubmissionAttachment.submission_def_id == def_id,
+            SubmissionAttachment.name == name,
+        )
+    ).scalar()
+    if slot is None:
+        raise problem.not_found()
+    return slot
+
+
+@bp.get(f"{ONE}/attachments")
+def list_attachments(project_id: int, xml_form_id: str, instance_id: str) -> ResponseReturnValue:
+    """The files the current version expects, and whether each has arrived."""
+    require("submission.read", project_id)
+    form = get_form(project_id, xml_form_id)
+    _sub, current = find(form, instance_id)
+    rows = db.session.execute(
+        sa.select(SubmissionAttachment.name, SubmissionAttachment.blob_sha)
+        .where(SubmissionAttachment.submission_def_id == current.id)
+        .order_by(SubmissionAttachment.name)
+    ).all()
+    return jsonify([{"name": name, "exists": sha is not None} for name, sha in rows])
+
+
+@bp.get(f"{ONE}/attachments/<name>")
+def get_attachment(project_id: int, xml_form_id: str, instance_id: str, name: str) -> ResponseReturnValue:
+    """Stream one attachment of the current version (ETag = md5, 304 when unchanged)."""
+    require("submission.read", project_id)
+    form = get_form(project_id, xml_form_id)
+    _sub, current = find(form, instance_id)
+    slot = _slot(current.id, name)
+    blob = db.session.get(Blob, slot.blob_sha) if slot.blob_sha else None
+    if blob is None:
+        raise problem.not_found()
+    response = send_blob(blob, name)
+    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name, safe='')}"
+    return response
+
+
+@bp.post(f"{ONE}/attachments/<name>")
+def upload_attachment(project_id: int, xml_form_id: str, instance_id: str, name: str) -> ResponseReturnValue:
+    """Fill (or replace) a file the current version expects; unexpected names are 404."""
+    caller = require("submission.update", project_id)
+    form = get_form(project_id, xml_form_id)
+    sub, current = find(form, instance_id)
+    slot = _slot(current.id, name)
+    info = blobs.write_stream(request.stream)
+    blobs.record(info, request.mimetype or mimetypes.guess_type(name)[0])
+    old = slot.blob_sha
+    slot.blob_sha = info.sha256
+    slot.updated_at = utcnow()
+    audit.log("submission.attachment.update", "submission", sub.id, actor_id=caller.actor_id,
+              details={"submissionDefId": current.id, "name": name,
+                       "replaced": old is not None})
+    db.session.commit()
+    return jsonify(success())
+
+
+@bp.get(f"{ONE}/comments")
+def list_comments(project_id: int, xml_form_id: str, instance_id: str) -> ResponseReturnValue:
+    """Review comments, newest first."""
+    require("submission.read", project_id)
+    form = get_form(project_id, xml_form_id)
+    sub, _current = find(form, instance_id)
+    comments = list(
+        db.session.execute(
+            sa.select(Comment)
+            .where(Comment.submission_id == sub.id)
+            .order_by(Comment.created_at.desc(), Comment.id.desc())
+        ).scalars()
+    )
+    actors = actors_by_id(c.actor_id for c in comments) if extended() else None
+    return jsonify([comment_json(c, actors) for c in comments])
+
+
+@bp.post(f"{ONE}/comments")
+def add_comment(project_id: int, xml_form_id: str, instance_id: str) -> ResponseReturnValue:
+    """Add a review comment (reviewers: submission.update, as Central)."""
+    caller = require("submission.update", project_id)
+    form = get_form(project_id, xml_form_id)
+    sub, _current = find(form, instance_id)
+    data = CommentCreate().load(json_body())
+    comment = Comment(submission_id=sub.id, actor_id=caller.actor_id, body=data["body"],
+                      created_at=utcnow())
+    db.session.add(comment)
+    db.session.flush()
+    audit.log("submission.comment.create", "submission", sub.id, actor_id=caller.actor_id,
+              details={"commentId": comment.id})
+    db.session.commit()
+    return jsonify(comment_json(comment))
