@@ -244,3 +244,7 @@ def unsupported_odata_field(at: int, text: str) -> Problem:
         f"server: {text} at {at}",
         {"at": at, "text": text},
     )
+
+
+def property_not_found(name: str) -> Problem:
+    return Problem(400.23, f"Could not find a property named '{name}'", {"property": name})

@@ -13,6 +13,7 @@ def register_api(app: Flask) -> None:
         app_users,
         drafts,
         forms,
+        odata,
         projects,
         sessions,
         submission_parts,
@@ -20,5 +21,5 @@ def register_api(app: Flask) -> None:
     )
 
     for module in (sessions, projects, forms, drafts, app_users, submissions,
-                   submission_parts):
+                   submission_parts, odata):
         app.register_blueprint(module.bp, url_prefix="/v1")
