@@ -247,4 +247,6 @@ def unsupported_odata_field(at: int, text: str) -> Problem:
 
 
 def property_not_found(name: str) -> Problem:
-    return Problem(400.23, f"Could not find a property named '{name}'", {"property": name})
+    return Problem(
+        400.23, f"Could not find a property named '{name}'", {"property": name}
+    )

@@ -50,7 +50,9 @@ def client(live_server: str, seed, tmp_path: Path):  # type: ignore[no-untyped-d
         f"default_project_id = {seed.project_id}\n",
         encoding="utf-8",
     )
-    client = pyodk_client.Client(config_path=config, cache_path=tmp_path / "pyodk_cache.toml")
+    client = pyodk_client.Client(
+        config_path=config, cache_path=tmp_path / "pyodk_cache.toml"
+    )
     client.open()
     yield client
     client.close()
@@ -89,13 +91,19 @@ def test_pyodk_end_to_end(client, live_server: str, seed, tmp_path: Path):  # ty
     # update it with the media file: new draft, upload, publish with a new version
     csv_path = tmp_path / "communes.csv"
     csv_path.write_text(CSV, encoding="utf-8")
-    client.forms.update("households", attachments=[csv_path], version_updater=lambda v: "2")
+    client.forms.update(
+        "households", attachments=[csv_path], version_updater=lambda v: "2"
+    )
     assert client.forms.get("households").version == "2"
-    media = client.get(f"projects/{seed.project_id}/forms/households/attachments").json()
+    media = client.get(
+        f"projects/{seed.project_id}/forms/households/attachments"
+    ).json()
     assert media == [{**media[0], "name": "communes.csv", "exists": True}]
 
     # app users assigned to the form; the token is only in the creation response
-    [phone] = client.projects.create_app_users(display_names=["Phone A"], forms=["households"])
+    [phone] = client.projects.create_app_users(
+        display_names=["Phone A"], forms=["households"]
+    )
     assert phone.token and phone.type == "field_key"
 
     # a submission over REST, with its photo
@@ -104,7 +112,9 @@ def test_pyodk_end_to_end(client, live_server: str, seed, tmp_path: Path):  # ty
     root_id = f"uuid:{uuid.uuid4()}"
     created = client.submissions.create(
         xml=_instance(root_id, "Bản A Ur").replace('version="1"', 'version="2"'),
-        form_id="households", device_id="pyodk-test", attachments=[photo],
+        form_id="households",
+        device_id="pyodk-test",
+        attachments=[photo],
     )
     assert created.instanceId == root_id and created.deviceId == "pyodk-test"
     assert [(a.name, a.exists) for a in created.attachments] == [("house.jpg", True)]
@@ -112,12 +122,17 @@ def test_pyodk_end_to_end(client, live_server: str, seed, tmp_path: Path):  # ty
     # edit it (PUT with deprecatedID) with a comment, then review it
     new_id = f"uuid:{uuid.uuid4()}"
     client.submissions.edit(
-        root_id, _instance(new_id, "Bản A Ur (sửa)", root_id).replace('version="1"', 'version="2"'),
-        form_id="households", comment="fixed the village name",
+        root_id,
+        _instance(new_id, "Bản A Ur (sửa)", root_id).replace(
+            'version="1"', 'version="2"'
+        ),
+        form_id="households",
+        comment="fixed the village name",
     )
     assert client.submissions.get(root_id, form_id="households").reviewState == "edited"
-    client.submissions.review(root_id, review_state="approved", form_id="households",
-                              comment="checked")
+    client.submissions.review(
+        root_id, review_state="approved", form_id="households", comment="checked"
+    )
     got = client.submissions.get(root_id, form_id="households")
     assert got.reviewState == "approved" and got.instanceName is None
     comments = client.submissions.list_comments(root_id, form_id="households")
@@ -130,8 +145,11 @@ def test_pyodk_end_to_end(client, live_server: str, seed, tmp_path: Path):  # ty
         headers={"X-OpenRosa-Version": "1.0"},
         params={"deviceID": "collect:abc"},
         files={
-            "xml_submission_file": ("submission.xml",
-                                    _instance(collect_id, "Hải Châu").encode(), "text/xml"),
+            "xml_submission_file": (
+                "submission.xml",
+                _instance(collect_id, "Hải Châu").encode(),
+                "text/xml",
+            ),
             "house.jpg": ("house.jpg", b"collect jpeg", "image/jpeg"),
         },
         timeout=30,
@@ -141,7 +159,9 @@ def test_pyodk_end_to_end(client, live_server: str, seed, tmp_path: Path):  # ty
     listed = client.submissions.list(form_id="households")
     assert [s.instanceId for s in listed] == [collect_id, root_id]
     from_collect = client.submissions.get(collect_id, form_id="households")
-    assert from_collect.submitterId == phone.id and from_collect.deviceId == "collect:abc"
+    assert (
+        from_collect.submitterId == phone.id and from_collect.deviceId == "collect:abc"
+    )
     assert from_collect.reviewState is None
 
     # the OData table pyODK users load into pandas
@@ -156,12 +176,16 @@ def test_pyodk_end_to_end(client, live_server: str, seed, tmp_path: Path):  # ty
     assert rows[collect_id]["__system"]["attachmentsPresent"] == 1
     assert rows[collect_id]["__system"]["formVersion"] == "1"
     recent = client.submissions.get_table(
-        form_id="households", filter="__system/reviewState eq 'approved'", top=1)
+        form_id="households", filter="__system/reviewState eq 'approved'", top=1
+    )
     assert [row["__id"] for row in recent["value"]] == [root_id]
 
     # the photo as stored, and the exact current XML
     base = f"projects/{seed.project_id}/forms/households/submissions"
-    assert client.get(f"{base}/{collect_id}/attachments/house.jpg").content == b"collect jpeg"
+    assert (
+        client.get(f"{base}/{collect_id}/attachments/house.jpg").content
+        == b"collect jpeg"
+    )
     assert "Bản A Ur (sửa)" in client.get(f"{base}/{root_id}.xml").text
 
 
@@ -172,5 +196,7 @@ def test_pyodk_errors_carry_central_codes(client, seed):  # type: ignore[no-unty
         client.forms.get("missing")
     assert err.value.is_central_error(404.1)
     with pytest.raises(PyODKError) as err:
-        client.submissions.review("uuid:none", review_state="approved", form_id="photos")
+        client.submissions.review(
+            "uuid:none", review_state="approved", form_id="photos"
+        )
     assert err.value.is_central_error(404.1)

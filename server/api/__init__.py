@@ -20,6 +20,14 @@ def register_api(app: Flask) -> None:
         submissions,
     )
 
-    for module in (sessions, projects, forms, drafts, app_users, submissions,
-                   submission_parts, odata):
+    for module in (
+        sessions,
+        projects,
+        forms,
+        drafts,
+        app_users,
+        submissions,
+        submission_parts,
+        odata,
+    ):
         app.register_blueprint(module.bp, url_prefix="/v1")

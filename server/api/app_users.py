@@ -11,7 +11,14 @@ from flask import jsonify
 from flask.typing import ResponseReturnValue
 
 from server import audit, problem
-from server.api.common import get_form, get_project, json_body, require, rest_blueprint, success
+from server.api.common import (
+    get_form,
+    get_project,
+    json_body,
+    require,
+    rest_blueprint,
+    success,
+)
 from server.api.shapes import actor_json, app_user_json
 from server.cli import create_app_user
 from server.db import db
@@ -65,7 +72,9 @@ def create_app_user_view(project_id: int) -> ResponseReturnValue:
     caller = require("field_key.manage", project_id)
     get_project(project_id)
     data = AppUserCreate().load(json_body())
-    key, token = create_app_user(project_id, data["displayName"], [], actor_id=caller.actor_id)
+    key, token = create_app_user(
+        project_id, data["displayName"], [], actor_id=caller.actor_id
+    )
     db.session.commit()
     return jsonify(app_user_json(key.actor, project_id, token))
 
@@ -78,8 +87,13 @@ def delete_app_user(project_id: int, actor_id: int) -> ResponseReturnValue:
     actor.deleted_at = utcnow()
     db.session.execute(sa.delete(AuthSession).where(AuthSession.actor_id == actor.id))
     db.session.execute(sa.delete(Assignment).where(Assignment.actor_id == actor.id))
-    audit.log("field_key.delete", "actor", actor.id, actor_id=caller.actor_id,
-              details={"projectId": project_id})
+    audit.log(
+        "field_key.delete",
+        "actor",
+        actor.id,
+        actor_id=caller.actor_id,
+        details={"projectId": project_id},
+    )
     db.session.commit()
     return jsonify(success())
 
@@ -99,7 +113,9 @@ def list_assignments(project_id: int, xml_form_id: str) -> ResponseReturnValue:
 
 
 @bp.get(f"{_ASSIGN}/<int:role_id>")
-def list_role_assignments(project_id: int, xml_form_id: str, role_id: int) -> ResponseReturnValue:
+def list_role_assignments(
+    project_id: int, xml_form_id: str, role_id: int
+) -> ResponseReturnValue:
     """The actors holding one role on the form."""
     require("assignment.manage", project_id)
     _role(role_id)
@@ -118,7 +134,9 @@ def list_role_assignments(project_id: int, xml_form_id: str, role_id: int) -> Re
 
 
 @bp.post(f"{_ASSIGN}/<int:role_id>/<int:actor_id>")
-def assign(project_id: int, xml_form_id: str, role_id: int, actor_id: int) -> ResponseReturnValue:
+def assign(
+    project_id: int, xml_form_id: str, role_id: int, actor_id: int
+) -> ResponseReturnValue:
     """Let an app user of this project list and fill the form."""
     caller = require("assignment.manage", project_id)
     _role(role_id)
@@ -127,14 +145,21 @@ def assign(project_id: int, xml_form_id: str, role_id: int, actor_id: int) -> Re
     if db.session.get(Assignment, (form.id, actor.id, role_id)) is not None:
         raise problem.uniqueness_violation("actorId, roleId", f"{actor.id}, {role_id}")
     db.session.add(Assignment(form_id=form.id, actor_id=actor.id, role_id=role_id))
-    audit.log("assignment.create", "form", form.id, actor_id=caller.actor_id,
-              details={"grantedActorId": actor.id, "roleId": role_id})
+    audit.log(
+        "assignment.create",
+        "form",
+        form.id,
+        actor_id=caller.actor_id,
+        details={"grantedActorId": actor.id, "roleId": role_id},
+    )
     db.session.commit()
     return jsonify(success())
 
 
 @bp.delete(f"{_ASSIGN}/<int:role_id>/<int:actor_id>")
-def unassign(project_id: int, xml_form_id: str, role_id: int, actor_id: int) -> ResponseReturnValue:
+def unassign(
+    project_id: int, xml_form_id: str, role_id: int, actor_id: int
+) -> ResponseReturnValue:
     """Take the form away from an app user."""
     caller = require("assignment.manage", project_id)
     _role(role_id)
@@ -143,7 +168,12 @@ def unassign(project_id: int, xml_form_id: str, role_id: int, actor_id: int) -> 
     if row is None:
         raise problem.not_found()
     db.session.delete(row)
-    audit.log("assignment.delete", "form", form.id, actor_id=caller.actor_id,
-              details={"revokedActorId": actor_id, "roleId": role_id})
+    audit.log(
+        "assignment.delete",
+        "form",
+        form.id,
+        actor_id=caller.actor_id,
+        details={"revokedActorId": actor_id, "roleId": role_id},
+    )
     db.session.commit()
     return jsonify(success())

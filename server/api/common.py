@@ -103,5 +103,5 @@ def success() -> dict[str, bool]:
 
 
 def raw_body() -> bytes:
-    """The whole request body (chunked uploads included); bounded by MAX_CONTENT_LENGTH."""
+    """The whole request body (chunked too), bounded by MAX_CONTENT_LENGTH."""
     return request.get_data(cache=False)

@@ -22,7 +22,12 @@ from server.api.common import (
     success,
 )
 from server.api.forms import check_new_def, form_source
-from server.api.shapes import attachment_json, form_attachments, form_extended, form_json
+from server.api.shapes import (
+    attachment_json,
+    form_attachments,
+    form_extended,
+    form_json,
+)
 from server.db import db
 from server.models import (
     Blob,
@@ -48,24 +53,32 @@ def _draft_of(form: Form) -> FormDef:
 
 
 def clear_draft_submissions(form_id: int) -> None:
-    """Drop test submissions made against a draft (Central does on new draft/publish)."""
+    """Drop draft test submissions (Central does on new draft and publish)."""
     sub_ids = sa.select(Submission.id).where(
         Submission.form_id == form_id, Submission.draft.is_(True)
     )
-    def_ids = sa.select(SubmissionDef.id).where(SubmissionDef.submission_id.in_(sub_ids))
+    def_ids = sa.select(SubmissionDef.id).where(
+        SubmissionDef.submission_id.in_(sub_ids)
+    )
     db.session.execute(
-        sa.delete(SubmissionAttachment).where(SubmissionAttachment.submission_def_id.in_(def_ids))
+        sa.delete(SubmissionAttachment).where(
+            SubmissionAttachment.submission_def_id.in_(def_ids)
+        )
     )
     db.session.execute(sa.delete(Comment).where(Comment.submission_id.in_(sub_ids)))
-    db.session.execute(sa.delete(SubmissionDef).where(SubmissionDef.submission_id.in_(sub_ids)))
     db.session.execute(
-        sa.delete(Submission).where(Submission.form_id == form_id, Submission.draft.is_(True))
+        sa.delete(SubmissionDef).where(SubmissionDef.submission_id.in_(sub_ids))
+    )
+    db.session.execute(
+        sa.delete(Submission).where(
+            Submission.form_id == form_id, Submission.draft.is_(True)
+        )
     )
 
 
 @bp.post(_DRAFT)
 def create_draft(project_id: int, xml_form_id: str) -> ResponseReturnValue:
-    """New draft from the body (XForm/XLSForm) or, with no body, from the published version."""
+    """New draft from the body (XForm/XLSForm), or from the published version."""
     caller = require("form.update", project_id)
     form = get_form(project_id, xml_form_id)
     body = raw_body()
@@ -77,8 +90,12 @@ def create_draft(project_id: int, xml_form_id: str) -> ResponseReturnValue:
         data, filename, fallback = form.current_def.xml, None, None
     clear_draft_submissions(form.id)
     form, _draft, warnings = forms.create_draft(
-        project_id, data, filename=filename, actor_id=caller.actor_id,
-        fallback_form_id=fallback, form=form,
+        project_id,
+        data,
+        filename=filename,
+        actor_id=caller.actor_id,
+        fallback_form_id=fallback,
+        form=form,
     )
     check_new_def(form, warnings)
     db.session.commit()
@@ -115,10 +132,17 @@ def delete_draft(project_id: int, xml_form_id: str) -> ResponseReturnValue:
     form.draft_def_id = None
     form.updated_at = utcnow()
     db.session.flush()
-    db.session.execute(sa.delete(FormAttachment).where(FormAttachment.form_def_id == draft.id))
+    db.session.execute(
+        sa.delete(FormAttachment).where(FormAttachment.form_def_id == draft.id)
+    )
     db.session.delete(draft)
-    audit.log("form.update.draft.delete", "form", form.id, actor_id=caller.actor_id,
-              details={"oldDraftDefId": draft.id})
+    audit.log(
+        "form.update.draft.delete",
+        "form",
+        form.id,
+        actor_id=caller.actor_id,
+        details={"oldDraftDefId": draft.id},
+    )
     db.session.commit()
     return jsonify(success())
 
@@ -132,14 +156,21 @@ def list_draft_attachments(project_id: int, xml_form_id: str) -> ResponseReturnV
 
 
 @bp.post(f"{_DRAFT}/attachments/<name>")
-def upload_draft_attachment(project_id: int, xml_form_id: str, name: str) -> ResponseReturnValue:
-    """Fill one expected media slot of the draft with the raw body; other names are 404."""
+def upload_draft_attachment(
+    project_id: int, xml_form_id: str, name: str
+) -> ResponseReturnValue:
+    """Fill an expected media slot of the draft with the body; others are 404."""
     caller = require("form.update", project_id)
     draft = _draft_of(get_form(project_id, xml_form_id))
     content_type = request.mimetype or mimetypes.guess_type(name)[0]
     slot = forms.set_attachment(draft, name, request.stream, content_type)
-    audit.log("form.attachment.update", "form", draft.form_id, actor_id=caller.actor_id,
-              details={"formDefId": draft.id, "name": name})
+    audit.log(
+        "form.attachment.update",
+        "form",
+        draft.form_id,
+        actor_id=caller.actor_id,
+        details={"formDefId": draft.id, "name": name},
+    )
     db.session.commit()
     blob = db.session.get(Blob, slot.blob_sha) if slot.blob_sha else None
     return jsonify(attachment_json(slot, blob.md5 if blob else None, draft))
@@ -152,7 +183,8 @@ def publish_draft(project_id: int, xml_form_id: str) -> ResponseReturnValue:
     form = get_form(project_id, xml_form_id)
     _draft_of(form)
     clear_draft_submissions(form.id)
-    forms.publish_draft(form, version=request.args.get("version") or None,
-                        actor_id=caller.actor_id)
+    forms.publish_draft(
+        form, version=request.args.get("version") or None, actor_id=caller.actor_id
+    )
     db.session.commit()
     return jsonify(success())

@@ -1,7 +1,8 @@
 """Forms: list, create (XForm or XLSForm), read, change state, versions, media list.
 
 ``GET …/forms/{f}.xml`` and ``…/forms/{f}/attachments/{name}`` are served by
-``server/openrosa.py`` (registered under /v1 too); drafts live in ``server/api/drafts.py``.
+``server/openrosa.py`` (registered under /v1 too); drafts are in
+``server/api/drafts.py``.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ _BAD_ID_SUFFIXES = (".xls", ".xlsx", ".xml")
 
 
 def form_source(data: bytes) -> tuple[bytes, str | None, str | None]:
-    """The uploaded definition: (bytes, a filename hinting its type, fallback form ID)."""
+    """The uploaded definition: (bytes, a filename hinting its type, fallback)."""
     if not data.strip():
         raise problem.unparseable("xml", "The request body is empty.")
     mimetype = (request.mimetype or "").lower()
@@ -66,10 +67,14 @@ def _with_form_id(data: bytes, fallback: str | None) -> bytes:
         book = load_workbook(io.BytesIO(data))
     except Exception:  # not a readable workbook: let pyxform report it (400.15)
         return data
-    settings = next((ws for ws in book.worksheets if ws.title.strip().lower() == "settings"), None)
+    settings = next(
+        (ws for ws in book.worksheets if ws.title.strip().lower() == "settings"), None
+    )
     if settings is None:
         settings = book.create_sheet("settings")
-    header = [str(c.value).strip().lower() if c.value is not None else "" for c in settings[1]]
+    header = [
+        str(c.value).strip().lower() if c.value is not None else "" for c in settings[1]
+    ]
     if settings.max_row >= 1 and any(h in ("form_id", "id_string") for h in header):
         column = next(i for i, h in enumerate(header) if h in ("form_id", "id_string"))
         if settings.cell(row=2, column=column + 1).value not in (None, ""):
@@ -85,7 +90,7 @@ def _with_form_id(data: bytes, fallback: str | None) -> bytes:
 
 
 def check_new_def(form: Form, warnings: list[str]) -> None:
-    """Central's checks on a freshly read definition: form ID shape, XLSForm warnings."""
+    """Central's checks on a new definition: form ID shape, XLSForm warnings."""
     if form.xml_form_id.lower().endswith(_BAD_ID_SUFFIXES):
         raise problem.unexpected_value(
             "formId",
@@ -112,7 +117,7 @@ def readable_form(project_id: int, xml_form_id: str) -> tuple[auth.Auth, Form]:
 
 @bp.get("/projects/<int:project_id>/forms")
 def list_forms(project_id: int) -> ResponseReturnValue:
-    """Every live form of the project; drafts-only forms only for those who may update."""
+    """The project's live forms; draft-only ones only for those who may update."""
     caller = require("form.read", project_id)
     get_project(project_id)
     may_update = "form.update" in auth.project_verbs(caller, project_id)
@@ -137,17 +142,24 @@ def create_form(project_id: int) -> ResponseReturnValue:
     get_project(project_id)
     existing = set(
         db.session.execute(
-            sa.select(Form.id).where(Form.project_id == project_id, Form.deleted_at.is_(None))
+            sa.select(Form.id).where(
+                Form.project_id == project_id, Form.deleted_at.is_(None)
+            )
         ).scalars()
     )
     data, filename, fallback = form_source(raw_body())
     try:
         form, draft, warnings = forms.create_draft(
-            project_id, data, filename=filename, actor_id=caller.actor_id,
+            project_id,
+            data,
+            filename=filename,
+            actor_id=caller.actor_id,
             fallback_form_id=fallback,
         )
     except IntegrityError as err:  # a soft-deleted form still holds the xmlFormId
-        raise problem.uniqueness_violation("projectId, xmlFormId", str(project_id)) from err
+        raise problem.uniqueness_violation(
+            "projectId, xmlFormId", str(project_id)
+        ) from err
     if form.id in existing:
         raise problem.uniqueness_violation(
             "projectId, xmlFormId", f"{project_id}, {form.xml_form_id}"
@@ -178,8 +190,13 @@ def update_form(project_id: int, xml_form_id: str) -> ResponseReturnValue:
     if data["state"] != form.state:
         form.state = data["state"]
         form.updated_at = utcnow()
-        audit.log("form.update", "form", form.id, actor_id=caller.actor_id,
-                  details={"state": form.state})
+        audit.log(
+            "form.update",
+            "form",
+            form.id,
+            actor_id=caller.actor_id,
+            details={"state": form.state},
+        )
     db.session.commit()
     return jsonify(form_json(form, visible_def(form)))
 

@@ -3,8 +3,8 @@
 ``GET …/forms/{f}.svc`` (service document), ``…/forms/{f}.svc/Submissions`` and
 ``…/forms/{f}.svc/Submissions('uuid:…')``, with ``$top $skip $count $filter $select
 $expand=* $wkt``. Rows are newest first, like Central. Not implemented (501.1):
-``$metadata`` and the repeat sub-tables (``Submissions.<repeat>``); ``$expand=*`` inlines
-repeats instead.
+``$metadata`` and the repeat sub-tables (``Submissions.<repeat>``);
+``$expand=*`` inlines repeats instead.
 """
 
 from __future__ import annotations
@@ -53,7 +53,9 @@ def _int_arg(name: str) -> int | None:
 
 def _base(project_id: int, xml_form_id: str) -> str:
     public = current_app.config.get("PUBLIC_URL")
-    root = (public.rstrip("/") if public else request.host_url.rstrip("/")) + request.script_root
+    root = (
+        public.rstrip("/") if public else request.host_url.rstrip("/")
+    ) + request.script_root
     return f"{root}/v1/projects/{project_id}/forms/{quote(xml_form_id, safe='')}.svc"
 
 
@@ -70,10 +72,12 @@ def service_document(project_id: int, xml_form_id: str) -> ResponseReturnValue:
     """The tables of this form's feed."""
     _form, form_def = _schema_form(project_id, xml_form_id)
     names = ["Submissions", *repeat_names(form_schema(form_def.xml))]
-    return jsonify({
-        "@odata.context": f"{_base(project_id, xml_form_id)}/$metadata",
-        "value": [{"name": n, "kind": "EntitySet", "url": n} for n in names],
-    })
+    return jsonify(
+        {
+            "@odata.context": f"{_base(project_id, xml_form_id)}/$metadata",
+            "value": [{"name": n, "kind": "EntitySet", "url": n} for n in names],
+        }
+    )
 
 
 @bp.get(f"{SVC}/<path:table>")
@@ -107,13 +111,21 @@ def table_view(project_id: int, xml_form_id: str, table: str) -> ResponseReturnV
         "value": _select(_rows(schema, rows, expand == "*")),
     }
     if single is None and (_flag("$count") or top is not None):
-        total = db.session.scalar(sa.select(sa.func.count()).select_from(Submission).where(*conditions))
+        total = db.session.scalar(
+            sa.select(sa.func.count()).select_from(Submission).where(*conditions)
+        )
         if _flag("$count"):
             body["@odata.count"] = total
         if top is not None and skip + top < (total or 0):
-            args = {k: v for k, v in request.args.items() if k not in ("$skip", "$skiptoken")}
+            args = {
+                k: v
+                for k, v in request.args.items()
+                if k not in ("$skip", "$skiptoken")
+            }
             args["$skip"] = str(skip + top)
-            body["@odata.nextLink"] = f"{_base(project_id, xml_form_id)}/Submissions?{urlencode(args)}"
+            body["@odata.nextLink"] = (
+                f"{_base(project_id, xml_form_id)}/Submissions?{urlencode(args)}"
+            )
     return jsonify(body)
 
 
@@ -121,7 +133,10 @@ def _page(conditions: list[t.Any], top: int | None, skip: int) -> list[t.Any]:
     current = aliased(SubmissionDef)
     query = (
         sa.select(Submission, current)
-        .join(current, sa.and_(current.submission_id == Submission.id, current.current.is_(True)))
+        .join(
+            current,
+            sa.and_(current.submission_id == Submission.id, current.current.is_(True)),
+        )
         .where(*conditions)
         .order_by(Submission.created_at.desc(), Submission.id.desc())
         .offset(skip)
@@ -168,8 +183,10 @@ def _rows(schema: t.Any, rows: list[t.Any], expand: bool) -> list[dict[str, t.An
     for sub, cur in rows:
         root = parse_instance(cur.xml)
         encrypted = is_encrypted(root)
-        row: dict[str, t.Any] = {} if encrypted else to_row(
-            schema, root, sub.instance_id, expand=expand, wkt=wkt
+        row: dict[str, t.Any] = (
+            {}
+            if encrypted
+            else to_row(schema, root, sub.instance_id, expand=expand, wkt=wkt)
         )
         present, expected = attachments.get(cur.id, (0, 0))
         submitter = actors.get(sub.submitter_id or -1)
@@ -193,7 +210,7 @@ def _rows(schema: t.Any, rows: list[t.Any], expand: bool) -> list[dict[str, t.An
 
 
 def _select(rows: list[dict[str, t.Any]]) -> list[dict[str, t.Any]]:
-    """Apply ``$select`` (comma-separated paths such as ``village,__system/submitterId``)."""
+    """Apply ``$select`` (paths such as ``village,__system/submitterId``)."""
     raw = request.args.get("$select")
     if not raw:
         return rows

@@ -150,7 +150,9 @@ def _literal(kind: str, tok: _Tok) -> t.Any:
         try:
             value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError as err:
-            raise problem.unparseable_odata(f"{tok.text} is not a date at {tok.at}") from err
+            raise problem.unparseable_odata(
+                f"{tok.text} is not a date at {tok.at}"
+            ) from err
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
@@ -158,7 +160,9 @@ def _literal(kind: str, tok: _Tok) -> t.Any:
         try:
             return int(tok.text.strip("'"))
         except ValueError as err:
-            raise problem.unparseable_odata(f"{tok.text} is not a number at {tok.at}") from err
+            raise problem.unparseable_odata(
+                f"{tok.text} is not a number at {tok.at}"
+            ) from err
     if tok.kind != "str":
         raise problem.unparseable_odata(f"expected a quoted string at {tok.at}")
     text = tok.text[1:-1].replace("''", "'")
@@ -177,8 +181,12 @@ def _compare(name: str, op: str, literal: t.Any) -> t.Any:
         raise problem.unparseable_odata(f"null cannot be compared with {op}")
     value = _literal(kind, literal)
     return {
-        "eq": column == value, "ne": column != value, "lt": column < value,
-        "le": column <= value, "gt": column > value, "ge": column >= value,
+        "eq": column == value,
+        "ne": column != value,
+        "lt": column < value,
+        "le": column <= value,
+        "gt": column > value,
+        "ge": column >= value,
     }[op]
 
 

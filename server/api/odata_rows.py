@@ -1,4 +1,4 @@
-"""OData rows from submission XML, shaped by the form's schema (Central's lib/data/odata).
+"""OData rows from submission XML, shaped by the form schema (Central's data/odata).
 
 Pure code (no Flask, no database): ``form_schema`` reads an XForm's primary instance and
 binds once; ``to_row`` walks one submission against it. Every schema field is present
@@ -66,7 +66,9 @@ def form_schema(xml: bytes) -> tuple[Field, ...]:
         for el in model
         if local_name(el.tag) == "bind"
     }
-    repeats = {el.get("nodeset") for el in root.iter() if local_name(el.tag) == "repeat"}
+    repeats = {
+        el.get("nodeset") for el in root.iter() if local_name(el.tag) == "repeat"
+    }
 
     def build(parent: Element, path: str) -> tuple[Field, ...]:
         fields: list[Field] = []
@@ -89,13 +91,15 @@ def form_schema(xml: bytes) -> tuple[Field, ...]:
 
 
 def repeat_names(schema: tuple[Field, ...], prefix: str = "Submissions") -> list[str]:
-    """Table names of the repeats (``Submissions.household.member``), for the service doc."""
+    """Repeat table names (``Submissions.household.member``) for the service doc."""
     names: list[str] = []
     for f in schema:
         if f.kind == "repeat":
             names.append(f"{prefix}.{f.key}")
         if f.kind in ("repeat", "group"):
-            names += repeat_names(f.children, f"{prefix}.{f.key}" if f.kind == "repeat" else prefix)
+            names += repeat_names(
+                f.children, f"{prefix}.{f.key}" if f.kind == "repeat" else prefix
+            )
     return names
 
 
@@ -161,8 +165,10 @@ def _fill(
             if not found:
                 continue
             link = [f"Submissions('{quote(ctx.instance_id, safe='')}')"]
-            link += [f"{name}('{_hash(ctx.instance_id, trail[: i + 1])}')"
-                     for i, (name, _n) in enumerate(trail)]
+            link += [
+                f"{name}('{_hash(ctx.instance_id, trail[: i + 1])}')"
+                for i, (name, _n) in enumerate(trail)
+            ]
             out[f"{f.key}@odata.navigationLink"] = "/".join([*link, f.key])
             if ctx.expand:
                 bags = []
@@ -180,7 +186,7 @@ def _fill(
 def _hash(instance_id: str, trail: list[tuple[str, int]]) -> str:
     """A stable id for a repeat instance (sha1 of its path, as Central does)."""
     parts = [f"Submissions#{instance_id}", *(f"{name}#{i}" for name, i in trail)]
-    return hashlib.sha1("%%".join(parts).encode("utf-8")).hexdigest()  # noqa: S324
+    return hashlib.sha1("%%".join(parts).encode(), usedforsecurity=False).hexdigest()
 
 
 def _float(text: str) -> float | None:
@@ -228,7 +234,11 @@ def value(kind: str, text: str | None, *, wkt: bool = False) -> t.Any:
         coords = [c for c, _acc in points]
         if wkt:
             joined = ",".join(" ".join(_num(x) for x in c) for c in coords)
-            return f"LINESTRING ({joined})" if kind == "geotrace" else f"POLYGON (({joined}))"
+            return (
+                f"LINESTRING ({joined})"
+                if kind == "geotrace"
+                else f"POLYGON (({joined}))"
+            )
         geo = (
             {"type": "LineString", "coordinates": coords}
             if kind == "geotrace"

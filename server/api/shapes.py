@@ -30,6 +30,10 @@ from server.models import (
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def _sha1(data: bytes) -> str:
+    return hashlib.sha1(data, usedforsecurity=False).hexdigest()
+
+
 def review_state(value: str | None) -> str | None:
     """DB ``received`` -> Central's ``null``."""
     return None if value in (None, "received") else value
@@ -56,8 +60,10 @@ def actors_by_id(ids: Iterable[int | None]) -> dict[int, Actor]:
     return {actor.id: actor for actor in rows}
 
 
-def project_json(project: Project, counts: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
-    """A project; ``counts`` (extended metadata) adds appUsers, forms, lastSubmission."""
+def project_json(
+    project: Project, counts: dict[str, t.Any] | None = None
+) -> dict[str, t.Any]:
+    """A project; ``counts`` (extended) adds appUsers, forms, lastSubmission."""
     body: dict[str, t.Any] = {
         "id": project.id,
         "name": project.name,
@@ -73,7 +79,9 @@ def project_json(project: Project, counts: dict[str, t.Any] | None = None) -> di
     return body
 
 
-def form_json(form: Form, form_def: FormDef | None, ext: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
+def form_json(
+    form: Form, form_def: FormDef | None, ext: dict[str, t.Any] | None = None
+) -> dict[str, t.Any]:
     """A form merged with one of its versions (current, draft or an old one)."""
     is_draft = form_def is not None and form_def.id == form.draft_def_id
     body: dict[str, t.Any] = {
@@ -86,7 +94,7 @@ def form_json(form: Form, form_def: FormDef | None, ext: dict[str, t.Any] | None
         "version": form_def.version if form_def else "",
         "keyId": None,
         "hash": form_def.md5 if form_def else None,
-        "sha": hashlib.sha1(form_def.xml).hexdigest() if form_def else None,  # noqa: S324
+        "sha": _sha1(form_def.xml) if form_def else None,
         "sha256": form_def.sha256 if form_def else None,
         "draftToken": form_def.draft_token if is_draft and form_def else None,
         "publishedAt": iso(form_def.published_at) if form_def else None,
@@ -99,9 +107,11 @@ def form_json(form: Form, form_def: FormDef | None, ext: dict[str, t.Any] | None
 
 
 def form_extended(form: Form, form_def: FormDef | None) -> dict[str, t.Any]:
-    """Central's extended form metadata: submission counts, creator, Excel source type."""
+    """Extended form metadata: submission counts, creator, Excel source type."""
     rows = db.session.execute(
-        sa.select(Submission.review_state, sa.func.count(), sa.func.max(Submission.created_at))
+        sa.select(
+            Submission.review_state, sa.func.count(), sa.func.max(Submission.created_at)
+        )
         .where(
             Submission.form_id == form.id,
             Submission.draft.is_(False),
@@ -115,7 +125,11 @@ def form_extended(form: Form, form_def: FormDef | None) -> dict[str, t.Any]:
     excel = None
     if form_def is not None and form_def.xlsx_blob:
         blob = db.session.get(Blob, form_def.xlsx_blob)
-        excel = blob.content_type if blob and blob.content_type in EXCEL_TYPES else XLSX_TYPE
+        excel = (
+            blob.content_type
+            if blob and blob.content_type in EXCEL_TYPES
+            else XLSX_TYPE
+        )
     return {
         "submissions": sum(by_state.values()),
         "reviewStates": {
@@ -142,7 +156,9 @@ def form_attachments(form_def: FormDef) -> list[dict[str, t.Any]]:
     return [attachment_json(att, md5, form_def) for att, md5 in rows]
 
 
-def attachment_json(att: FormAttachment, md5: str | None, form_def: FormDef) -> dict[str, t.Any]:
+def attachment_json(
+    att: FormAttachment, md5: str | None, form_def: FormDef
+) -> dict[str, t.Any]:
     """One form attachment (Central 2025.1 shape)."""
     exists = att.blob_sha is not None
     return {
@@ -156,7 +172,9 @@ def attachment_json(att: FormAttachment, md5: str | None, form_def: FormDef) -> 
     }
 
 
-def app_user_json(actor: Actor, project_id: int, token: str | None = None) -> dict[str, t.Any]:
+def app_user_json(
+    actor: Actor, project_id: int, token: str | None = None
+) -> dict[str, t.Any]:
     """An app user; the token is known only at creation (we store its hash)."""
     body = actor_json(actor)
     body.update({"token": token, "projectId": project_id})
@@ -168,7 +186,7 @@ def def_json(
     actors: dict[int, Actor] | None = None,
     form_version: str | None = None,
 ) -> dict[str, t.Any]:
-    """One submission version; ``actors`` (extended metadata) adds submitter, formVersion."""
+    """One submission version; ``actors`` (extended) adds submitter, formVersion."""
     body: dict[str, t.Any] = {
         "instanceId": sub_def.instance_id,
         "instanceName": sub_def.instance_name,
@@ -192,7 +210,7 @@ def submission_json(
     actors: dict[int, Actor] | None = None,
     form_version: str | None = None,
 ) -> dict[str, t.Any]:
-    """A logical submission; extended metadata adds submitter, formVersion, currentVersion."""
+    """A logical submission; extended adds submitter, formVersion, currentVersion."""
     body: dict[str, t.Any] = {
         "instanceId": sub.instance_id,
         "submitterId": sub.submitter_id,
@@ -212,7 +230,9 @@ def submission_json(
     return body
 
 
-def comment_json(comment: Comment, actors: dict[int, Actor] | None = None) -> dict[str, t.Any]:
+def comment_json(
+    comment: Comment, actors: dict[int, Actor] | None = None
+) -> dict[str, t.Any]:
     """A comment; extended metadata adds the actor."""
     body: dict[str, t.Any] = {
         "body": comment.body,

@@ -10,7 +10,14 @@ from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
 from server import audit, blobs, problem
-from server.api.common import extended, get_form, json_body, require, rest_blueprint, success
+from server.api.common import (
+    extended,
+    get_form,
+    json_body,
+    require,
+    rest_blueprint,
+    success,
+)
 from server.api.shapes import actors_by_id, comment_json
 from server.api.submissions import ONE, find
 from server.db import db
@@ -34,7 +41,9 @@ def _slot(def_id: int, name: str) -> SubmissionAttachment:
 
 
 @bp.get(f"{ONE}/attachments")
-def list_attachments(project_id: int, xml_form_id: str, instance_id: str) -> ResponseReturnValue:
+def list_attachments(
+    project_id: int, xml_form_id: str, instance_id: str
+) -> ResponseReturnValue:
     """The files the current version expects, and whether each has arrived."""
     require("submission.read", project_id)
     form = get_form(project_id, xml_form_id)
@@ -48,7 +57,9 @@ def list_attachments(project_id: int, xml_form_id: str, instance_id: str) -> Res
 
 
 @bp.get(f"{ONE}/attachments/<name>")
-def get_attachment(project_id: int, xml_form_id: str, instance_id: str, name: str) -> ResponseReturnValue:
+def get_attachment(
+    project_id: int, xml_form_id: str, instance_id: str, name: str
+) -> ResponseReturnValue:
     """Stream one attachment of the current version (ETag = md5, 304 when unchanged)."""
     require("submission.read", project_id)
     form = get_form(project_id, xml_form_id)
@@ -58,13 +69,17 @@ def get_attachment(project_id: int, xml_form_id: str, instance_id: str, name: st
     if blob is None:
         raise problem.not_found()
     response = send_blob(blob, name)
-    response.headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name, safe='')}"
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename*=UTF-8''{quote(name, safe='')}"
+    )
     return response
 
 
 @bp.post(f"{ONE}/attachments/<name>")
-def upload_attachment(project_id: int, xml_form_id: str, instance_id: str, name: str) -> ResponseReturnValue:
-    """Fill (or replace) a file the current version expects; unexpected names are 404."""
+def upload_attachment(
+    project_id: int, xml_form_id: str, instance_id: str, name: str
+) -> ResponseReturnValue:
+    """Fill (or replace) a file the current version expects; other names: 404."""
     caller = require("submission.update", project_id)
     form = get_form(project_id, xml_form_id)
     sub, current = find(form, instance_id)
@@ -74,15 +89,25 @@ def upload_attachment(project_id: int, xml_form_id: str, instance_id: str, name:
     old = slot.blob_sha
     slot.blob_sha = info.sha256
     slot.updated_at = utcnow()
-    audit.log("submission.attachment.update", "submission", sub.id, actor_id=caller.actor_id,
-              details={"submissionDefId": current.id, "name": name,
-                       "replaced": old is not None})
+    audit.log(
+        "submission.attachment.update",
+        "submission",
+        sub.id,
+        actor_id=caller.actor_id,
+        details={
+            "submissionDefId": current.id,
+            "name": name,
+            "replaced": old is not None,
+        },
+    )
     db.session.commit()
     return jsonify(success())
 
 
 @bp.get(f"{ONE}/comments")
-def list_comments(project_id: int, xml_form_id: str, instance_id: str) -> ResponseReturnValue:
+def list_comments(
+    project_id: int, xml_form_id: str, instance_id: str
+) -> ResponseReturnValue:
     """Review comments, newest first."""
     require("submission.read", project_id)
     form = get_form(project_id, xml_form_id)
@@ -99,17 +124,28 @@ def list_comments(project_id: int, xml_form_id: str, instance_id: str) -> Respon
 
 
 @bp.post(f"{ONE}/comments")
-def add_comment(project_id: int, xml_form_id: str, instance_id: str) -> ResponseReturnValue:
+def add_comment(
+    project_id: int, xml_form_id: str, instance_id: str
+) -> ResponseReturnValue:
     """Add a review comment (reviewers: submission.update, as Central)."""
     caller = require("submission.update", project_id)
     form = get_form(project_id, xml_form_id)
     sub, _current = find(form, instance_id)
     data = CommentCreate().load(json_body())
-    comment = Comment(submission_id=sub.id, actor_id=caller.actor_id, body=data["body"],
-                      created_at=utcnow())
+    comment = Comment(
+        submission_id=sub.id,
+        actor_id=caller.actor_id,
+        body=data["body"],
+        created_at=utcnow(),
+    )
     db.session.add(comment)
     db.session.flush()
-    audit.log("submission.comment.create", "submission", sub.id, actor_id=caller.actor_id,
-              details={"commentId": comment.id})
+    audit.log(
+        "submission.comment.create",
+        "submission",
+        sub.id,
+        actor_id=caller.actor_id,
+        details={"commentId": comment.id},
+    )
     db.session.commit()
     return jsonify(comment_json(comment))

@@ -41,11 +41,16 @@ def _rows(form_id: int, instance_id: str | None = None) -> list[t.Any]:
     first = aliased(SubmissionDef)
     query = (
         sa.select(Submission, current, first.user_agent)
-        .join(current, sa.and_(current.submission_id == Submission.id, current.current.is_(True)))
+        .join(
+            current,
+            sa.and_(current.submission_id == Submission.id, current.current.is_(True)),
+        )
         .outerjoin(
             first,
-            sa.and_(first.submission_id == Submission.id,
-                    first.instance_id == Submission.instance_id),
+            sa.and_(
+                first.submission_id == Submission.id,
+                first.instance_id == Submission.instance_id,
+            ),
         )
         .where(
             Submission.form_id == form_id,
@@ -64,7 +69,11 @@ def _versions(def_ids: t.Iterable[int]) -> dict[int, str]:
     ids = set(def_ids)
     if not ids:
         return {}
-    return dict(db.session.execute(sa.select(FormDef.id, FormDef.version).where(FormDef.id.in_(ids))).all())
+    return dict(
+        db.session.execute(
+            sa.select(FormDef.id, FormDef.version).where(FormDef.id.in_(ids))
+        ).all()
+    )
 
 
 def render(rows: list[t.Any]) -> list[dict[str, t.Any]]:
@@ -72,7 +81,8 @@ def render(rows: list[t.Any]) -> list[dict[str, t.Any]]:
     if not extended():
         return [submission_json(sub, cur, agent) for sub, cur, agent in rows]
     actors = actors_by_id(
-        [sub.submitter_id for sub, _, _ in rows] + [cur.submitter_id for _, cur, _ in rows]
+        [sub.submitter_id for sub, _, _ in rows]
+        + [cur.submitter_id for _, cur, _ in rows]
     )
     versions = _versions(cur.form_def_id for _, cur, _ in rows)
     return [
@@ -82,7 +92,7 @@ def render(rows: list[t.Any]) -> list[dict[str, t.Any]]:
 
 
 def find(form: Form, instance_id: str) -> tuple[Submission, SubmissionDef]:
-    """A live submission by its logical instanceId, with its current version; else 404.1."""
+    """A live submission by logical instanceId, with its current version, or 404.1."""
     rows = _rows(form.id, instance_id)
     if not rows:
         raise problem.not_found()
@@ -100,7 +110,9 @@ def _read_envelope(form: Form) -> tuple[bytes, Envelope]:
     xml = raw_body()
     envelope = ingest.parse(xml)
     if envelope.form_id != form.xml_form_id:
-        raise problem.unexpected_value("form id", "did not match the form ID in the URL")
+        raise problem.unexpected_value(
+            "form id", "did not match the form ID in the URL"
+        )
     return xml, envelope
 
 
@@ -114,12 +126,15 @@ def list_submissions(project_id: int, xml_form_id: str) -> ResponseReturnValue:
 
 @bp.post(SUBS)
 def create_submission(project_id: int, xml_form_id: str) -> ResponseReturnValue:
-    """A raw XML submission (pyODK's submissions.create); attachments follow separately."""
+    """A raw XML submission (pyODK's submissions.create); files follow separately."""
     caller = require("submission.create", project_id)
     form = get_form(project_id, xml_form_id)
     xml, envelope = _read_envelope(form)
     result = ingest.ingest(
-        project_id, form, envelope, xml,
+        project_id,
+        form,
+        envelope,
+        xml,
         actor_id=caller.actor_id,
         device_id=request.args.get("deviceID"),
         user_agent=request.headers.get("User-Agent"),
@@ -128,7 +143,9 @@ def create_submission(project_id: int, xml_form_id: str) -> ResponseReturnValue:
 
 
 @bp.get(f"{ONE}.xml")
-def get_submission_xml(project_id: int, xml_form_id: str, instance_id: str) -> ResponseReturnValue:
+def get_submission_xml(
+    project_id: int, xml_form_id: str, instance_id: str
+) -> ResponseReturnValue:
     """The current version's exact XML bytes."""
     require("submission.read", project_id)
     form = get_form(project_id, xml_form_id)
@@ -140,7 +157,9 @@ def get_submission_xml(project_id: int, xml_form_id: str, instance_id: str) -> R
 
 
 @bp.get(ONE)
-def get_submission(project_id: int, xml_form_id: str, instance_id: str) -> ResponseReturnValue:
+def get_submission(
+    project_id: int, xml_form_id: str, instance_id: str
+) -> ResponseReturnValue:
     """One submission's metadata."""
     require("submission.read", project_id)
     form = get_form(project_id, xml_form_id)
@@ -148,7 +167,9 @@ def get_submission(project_id: int, xml_form_id: str, instance_id: str) -> Respo
 
 
 @bp.put(ONE)
-def edit_submission(project_id: int, xml_form_id: str, instance_id: str) -> ResponseReturnValue:
+def edit_submission(
+    project_id: int, xml_form_id: str, instance_id: str
+) -> ResponseReturnValue:
     """Edit: a new version whose deprecatedID is the current version's instanceID."""
     caller = require("submission.update", project_id)
     form = get_form(project_id, xml_form_id)
@@ -168,7 +189,10 @@ def edit_submission(project_id: int, xml_form_id: str, instance_id: str) -> Resp
     if taken is not None:
         raise problem.instance_id_conflict()
     ingest.ingest(
-        project_id, form, envelope, xml,
+        project_id,
+        form,
+        envelope,
+        xml,
         actor_id=caller.actor_id,
         device_id=request.args.get("deviceID"),
         user_agent=request.headers.get("User-Agent"),
@@ -177,7 +201,9 @@ def edit_submission(project_id: int, xml_form_id: str, instance_id: str) -> Resp
 
 
 @bp.patch(ONE)
-def review_submission(project_id: int, xml_form_id: str, instance_id: str) -> ResponseReturnValue:
+def review_submission(
+    project_id: int, xml_form_id: str, instance_id: str
+) -> ResponseReturnValue:
     """Set the review state: hasIssues, edited, approved or rejected."""
     caller = require("submission.update", project_id)
     form = get_form(project_id, xml_form_id)
@@ -185,14 +211,21 @@ def review_submission(project_id: int, xml_form_id: str, instance_id: str) -> Re
     sub, _current = find(form, instance_id)
     sub.review_state = data["reviewState"]
     sub.updated_at = utcnow()
-    audit.log("submission.update", "submission", sub.id, actor_id=caller.actor_id,
-              details={"reviewState": sub.review_state})
+    audit.log(
+        "submission.update",
+        "submission",
+        sub.id,
+        actor_id=caller.actor_id,
+        details={"reviewState": sub.review_state},
+    )
     db.session.commit()
     return jsonify(_one_json(form, instance_id))
 
 
 @bp.get(f"{ONE}/versions")
-def list_versions(project_id: int, xml_form_id: str, instance_id: str) -> ResponseReturnValue:
+def list_versions(
+    project_id: int, xml_form_id: str, instance_id: str
+) -> ResponseReturnValue:
     """Every version of the submission, newest first."""
     require("submission.read", project_id)
     form = get_form(project_id, xml_form_id)

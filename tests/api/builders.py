@@ -1,4 +1,4 @@
-"""Tiny XLSForm builders: real .xlsx bytes made with openpyxl (what designers upload)."""
+"""Tiny XLSForm builders: real .xlsx bytes made with openpyxl (what designers use)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def xlsx(
     title: str = "Households",
     media: str | None = None,
 ) -> bytes:
-    """An XLSForm workbook; ``media`` adds a select_one_from_file question on that CSV."""
+    """An XLSForm workbook; ``media`` adds a select_one_from_file on that CSV."""
     rows = list(survey or SURVEY)
     if media:
         rows.append((f"select_one_from_file {media}", "commune", "Commune"))

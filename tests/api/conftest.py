@@ -51,7 +51,9 @@ def make_user(app: t.Any, email: str, role: str | None, project_id: int) -> None
         user = create_user(email, "a long enough password", admin=False)
         db.session.flush()
         if role:
-            db.session.add(ProjectRole(actor_id=user.actor_id, project_id=project_id, role=role))
+            db.session.add(
+                ProjectRole(actor_id=user.actor_id, project_id=project_id, role=role)
+            )
         db.session.commit()
 
 

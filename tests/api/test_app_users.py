@@ -26,7 +26,10 @@ def _assign(seed, form_id: str = "photos") -> str:  # type: ignore[no-untyped-de
 def _form_ids(client, token: str, project_id: int) -> list[str]:  # type: ignore[no-untyped-def]
     r = client.get(f"/v1/key/{token}/projects/{project_id}/formList", headers=OR)
     assert r.status_code == 200, r.data
-    return [x.findtext(f"{NS_LIST}formID") for x in ET.fromstring(r.data).iter(f"{NS_LIST}xform")]
+    return [
+        x.findtext(f"{NS_LIST}formID")
+        for x in ET.fromstring(r.data).iter(f"{NS_LIST}xform")
+    ]
 
 
 def test_create_app_user_shows_token_once(client, admin, seed):
@@ -82,7 +85,9 @@ def test_delete_app_user_revokes_key(app, client, admin, openrosa, seed):
 def test_revoke_via_sessions(client, admin, seed):
     user = admin.post(_users(seed), json={"displayName": "Phone 2"}).get_json()
     assert admin.delete(f"/v1/sessions/{user['token']}").status_code == 200
-    r = client.get(f"/v1/key/{user['token']}/projects/{seed.project_id}/formList", headers=OR)
+    r = client.get(
+        f"/v1/key/{user['token']}/projects/{seed.project_id}/formList", headers=OR
+    )
     assert r.status_code == 403
 
 
@@ -98,4 +103,7 @@ def test_app_user_validation_and_permissions(admin, as_role, app_user, anon, see
     assert_problem(app_user.get(_assign(seed)), 403.1)
     assert_problem(anon.get(_users(seed)), 401.4)
     manager = as_role("manager")
-    assert manager.post(_users(seed), json={"displayName": "By manager"}).status_code == 200
+    assert (
+        manager.post(_users(seed), json={"displayName": "By manager"}).status_code
+        == 200
+    )

@@ -45,7 +45,10 @@ def test_draft_from_new_definition(admin, seed):
     xml = factories.xform("photos", "3", "Photos v3")
     r = admin.post(f"{_form(seed)}/draft", data=xml, headers=XML)
     assert r.status_code == 200
-    assert admin.get(f"{_form(seed)}/draft").get_json()["hash"] == hashlib.md5(xml).hexdigest()
+    assert (
+        admin.get(f"{_form(seed)}/draft").get_json()["hash"]
+        == hashlib.md5(xml).hexdigest()
+    )
     admin.post(f"{_form(seed)}/draft/publish")
     assert admin.get(_form(seed)).get_json()["name"] == "Photos v3"
 
@@ -58,10 +61,16 @@ def test_draft_must_keep_the_form_id(admin, seed):
 def test_draft_from_xlsx_warnings(admin, seed):
     data = xlsx(form_id="photos", version="9")
     headers = {"Content-Type": XLSX_TYPE}
-    assert_problem(admin.post(f"{_form(seed)}/draft", data=data, headers=headers), 400.16)
-    r = admin.post(f"{_form(seed)}/draft?ignoreWarnings=true", data=data, headers=headers)
+    assert_problem(
+        admin.post(f"{_form(seed)}/draft", data=data, headers=headers), 400.16
+    )
+    r = admin.post(
+        f"{_form(seed)}/draft?ignoreWarnings=true", data=data, headers=headers
+    )
     assert r.status_code == 200
-    ext = admin.get(f"{_form(seed)}/draft", headers={"X-Extended-Metadata": "true"}).get_json()
+    ext = admin.get(
+        f"{_form(seed)}/draft", headers={"X-Extended-Metadata": "true"}
+    ).get_json()
     assert ext["excelContentType"] == XLSX_TYPE
 
 
@@ -69,8 +78,11 @@ def test_draft_attachments_upload_and_carry_over(app, admin, seed):
     base = _media_form(admin, seed)
     [slot] = admin.get(f"{base}/draft/attachments").get_json()
     assert slot["name"] == "communes.csv" and slot["exists"] is False
-    r = admin.post(f"{base}/draft/attachments/communes.csv", data=CSV,
-                   headers={"Content-Type": "text/csv"})
+    r = admin.post(
+        f"{base}/draft/attachments/communes.csv",
+        data=CSV,
+        headers={"Content-Type": "text/csv"},
+    )
     assert r.status_code == 200
     body = r.get_json()
     assert body["exists"] is True and body["hash"] == hashlib.md5(CSV).hexdigest()
@@ -84,7 +96,8 @@ def test_draft_attachments_upload_and_carry_over(app, admin, seed):
     assert admin.get(f"{base}/draft/attachments").get_json()[0]["exists"] is True
     with app.app_context():
         details = db.session.execute(
-            sa.select(Audit.details).where(Audit.action == "form.attachment.update")).scalar()
+            sa.select(Audit.details).where(Audit.action == "form.attachment.update")
+        ).scalar()
     assert details["name"] == "communes.csv"
 
 

@@ -14,9 +14,23 @@ from tests.api.conftest import assert_problem
 
 XML = {"Content-Type": "application/xml"}
 XLSX = {"Content-Type": XLSX_TYPE}
-FORM_FIELDS = {"projectId", "xmlFormId", "state", "enketoId", "enketoOnceId", "name",
-               "version", "keyId", "hash", "sha", "sha256", "draftToken", "publishedAt",
-               "createdAt", "updatedAt"}
+FORM_FIELDS = {
+    "projectId",
+    "xmlFormId",
+    "state",
+    "enketoId",
+    "enketoOnceId",
+    "name",
+    "version",
+    "keyId",
+    "hash",
+    "sha",
+    "sha256",
+    "draftToken",
+    "publishedAt",
+    "createdAt",
+    "updatedAt",
+}
 
 
 def _forms(seed) -> str:  # type: ignore[no-untyped-def]
@@ -54,7 +68,9 @@ def test_create_form_from_xml_as_draft_then_publish(app, admin, seed):
     assert body["hash"] == hashlib.md5(xml).hexdigest()
     # a never-published form shows in the list to managers, with its draft
     assert "census" in [f["xmlFormId"] for f in admin.get(_forms(seed)).get_json()]
-    assert admin.post(f"{_forms(seed)}/census/draft/publish").get_json() == {"success": True}
+    assert admin.post(f"{_forms(seed)}/census/draft/publish").get_json() == {
+        "success": True
+    }
     body = admin.get(f"{_forms(seed)}/census").get_json()
     assert body["publishedAt"] is not None and body["draftToken"] is None
     assert admin.get(f"{_forms(seed)}/census.xml").data == xml
@@ -98,7 +114,9 @@ def test_create_form_errors(admin, seed):
     assert_problem(admin.post(_forms(seed), data=factories.xform(), headers=XML), 409.3)
     assert_problem(admin.post(_forms(seed), data=b"<not xml", headers=XML), 400.1)
     assert_problem(admin.post(_forms(seed), data=b"", headers=XML), 400.1)
-    assert_problem(admin.post(_forms(seed), data=b"PK\x03\x04junk", headers=XLSX), 400.15)
+    assert_problem(
+        admin.post(_forms(seed), data=b"PK\x03\x04junk", headers=XLSX), 400.15
+    )
     bad = factories.xform("report.xml", "1", "Report")
     assert_problem(admin.post(_forms(seed), data=bad, headers=XML), 400.8)
     assert_problem(admin.post("/v1/projects/99/forms", data=bad, headers=XML), 404.1)
@@ -111,7 +129,8 @@ def test_patch_form_state(app, admin, seed):
     assert_problem(admin.patch(f"{_forms(seed)}/nope", json={"state": "open"}), 404.1)
     with app.app_context():
         details = db.session.execute(
-            sa.select(Audit.details).where(Audit.action == "form.update")).scalar()
+            sa.select(Audit.details).where(Audit.action == "form.update")
+        ).scalar()
     assert details == {"state": "closing"}
 
 
@@ -135,8 +154,12 @@ def test_form_permissions(as_role, app_user, anon, seed):
     viewer = as_role("viewer")
     assert viewer.get(_forms(seed)).status_code == 200
     assert viewer.get(f"{_forms(seed)}/photos").status_code == 200
-    assert_problem(viewer.post(_forms(seed), data=factories.xform("x"), headers=XML), 403.1)
-    assert_problem(viewer.patch(f"{_forms(seed)}/photos", json={"state": "closed"}), 403.1)
+    assert_problem(
+        viewer.post(_forms(seed), data=factories.xform("x"), headers=XML), 403.1
+    )
+    assert_problem(
+        viewer.patch(f"{_forms(seed)}/photos", json={"state": "closed"}), 403.1
+    )
     assert_problem(app_user.get(_forms(seed)), 403.1)
     assert_problem(app_user.get(f"{_forms(seed)}/photos"), 403.1)
     assert_problem(anon.get(_forms(seed)), 401.4)

@@ -33,7 +33,9 @@ SURVEY_MD = """
 """
 
 
-def _survey_xml(iid: str, size: str = "4", children: tuple[str, ...] = ("An", "Bình")) -> bytes:
+def _survey_xml(
+    iid: str, size: str = "4", children: tuple[str, ...] = ("An", "Bình")
+) -> bytes:
     kids = "".join(f"<child><cname>{c}</cname></child>" for c in children)
     return (
         f'<data id="survey" version="1" xmlns:orx="http://openrosa.org/xforms">'
@@ -41,12 +43,14 @@ def _survey_xml(iid: str, size: str = "4", children: tuple[str, ...] = ("An", "B
         f"<hh><size>{size}</size><income>12.5</income>"
         f"<where>16.05 108.2 10 4.5</where></hh>{kids}<photo>p.jpg</photo>"
         f"<meta><orx:instanceID>{iid}</orx:instanceID></meta></data>"
-    ).encode("utf-8")
+    ).encode()
 
 
 def _publish_survey(admin, seed) -> str:  # type: ignore[no-untyped-def]
     xml = factories.xform("survey", "1", "Survey", template=SURVEY_MD)
-    r = admin.post(f"/v1/projects/{seed.project_id}/forms?publish=true", data=xml, headers=XML)
+    r = admin.post(
+        f"/v1/projects/{seed.project_id}/forms?publish=true", data=xml, headers=XML
+    )
     assert r.status_code == 200, r.get_json()
     return f"/v1/projects/{seed.project_id}/forms/survey"
 
@@ -59,20 +63,25 @@ def test_rows_typed_by_schema_pure():
     assert row["hh"] == {
         "size": 4,
         "income": 12.5,
-        "where": {"type": "Point", "coordinates": [108.2, 16.05, 10.0],
-                  "properties": {"accuracy": 4.5}},
+        "where": {
+            "type": "Point",
+            "coordinates": [108.2, 16.05, 10.0],
+            "properties": {"accuracy": 4.5},
+        },
     }
     assert row["photo"] == "p.jpg"
     assert row["meta"] == {"instanceID": iid}
     assert row["child@odata.navigationLink"] == (
-        "Submissions('uuid%3A00000000-0000-4000-8000-000000000001')/child")
+        "Submissions('uuid%3A00000000-0000-4000-8000-000000000001')/child"
+    )
     assert "child" not in row
     expanded = to_row(schema, parse_instance(_survey_xml(iid)), iid, expand=True)
     assert [c["cname"] for c in expanded["child"]] == ["An", "Bình"]
     assert len({c["__id"] for c in expanded["child"]}) == 2
     # fields missing from the submission are present as null
     sparse = parse_instance(
-        b'<data id="survey"><meta><instanceID>uuid:x</instanceID></meta></data>')
+        b'<data id="survey"><meta><instanceID>uuid:x</instanceID></meta></data>'
+    )
     empty = to_row(schema, sparse, "uuid:x")
     assert empty["village"] is None and empty["hh"]["size"] is None
 
@@ -90,13 +99,19 @@ def test_submissions_feed(admin, openrosa, seed):
     base = _publish_survey(admin, seed)
     first, second = factories.new_instance_id(), factories.new_instance_id()
     for iid in (first, second):
-        assert admin.post(f"{base}/submissions?deviceID=dev-1", data=_survey_xml(iid),
-                          headers=XML).status_code == 200
+        assert (
+            admin.post(
+                f"{base}/submissions?deviceID=dev-1", data=_survey_xml(iid), headers=XML
+            ).status_code
+            == 200
+        )
     admin.patch(f"{base}/submissions/{first}", json={"reviewState": "hasIssues"})
     r = admin.get(f"{base}.svc/Submissions")
     assert r.status_code == 200
     body = r.get_json()
-    assert body["@odata.context"].endswith("/v1/projects/1/forms/survey.svc/$metadata#Submissions")
+    assert body["@odata.context"].endswith(
+        "/v1/projects/1/forms/survey.svc/$metadata#Submissions"
+    )
     assert [row["__id"] for row in body["value"]] == [second, first]
     row = body["value"][1]
     assert row["hh"]["size"] == 4
@@ -122,10 +137,17 @@ def test_feed_paging_count_select_expand(admin, seed):
     assert body["@odata.count"] == 3 and len(body["value"]) == 2
     assert "%24skip=2" in body["@odata.nextLink"]
     rest = admin.get(f"{base}.svc/Submissions?$top=2&$skip=2").get_json()
-    assert [r["__id"] for r in rest["value"]] == [ids[0]] and "@odata.nextLink" not in rest
-    picked = admin.get(f"{base}.svc/Submissions?$select=village,__system/edits").get_json()
-    assert picked["value"][0] == {"__id": ids[2], "village": "Bản A Ur",
-                                  "__system": {"edits": 0}}
+    assert [r["__id"] for r in rest["value"]] == [
+        ids[0]
+    ] and "@odata.nextLink" not in rest
+    picked = admin.get(
+        f"{base}.svc/Submissions?$select=village,__system/edits"
+    ).get_json()
+    assert picked["value"][0] == {
+        "__id": ids[2],
+        "village": "Bản A Ur",
+        "__system": {"edits": 0},
+    }
     assert_problem(admin.get(f"{base}.svc/Submissions?$select=nope"), 400.23)
     expanded = admin.get(f"{base}.svc/Submissions?$expand=*").get_json()
     assert [c["cname"] for c in expanded["value"][0]["child"]] == ["An", "Bình"]
@@ -143,8 +165,10 @@ def test_feed_filter(app, admin, seed):
         admin.post(f"{base}/submissions", data=_survey_xml(iid), headers=XML)
     with app.app_context():
         db.session.execute(
-            sa.update(Submission).where(Submission.instance_id == old)
-            .values(created_at=dt.datetime(2025, 1, 15, tzinfo=dt.UTC)))
+            sa.update(Submission)
+            .where(Submission.instance_id == old)
+            .values(created_at=dt.datetime(2025, 1, 15, tzinfo=dt.UTC))
+        )
         db.session.commit()
     admin.patch(f"{base}/submissions/{new}", json={"reviewState": "approved"})
 
@@ -176,10 +200,13 @@ def test_feed_filter(app, admin, seed):
         assert_problem(r, code)
 
 
-def test_feed_sees_openrosa_submissions_and_permissions(admin, as_role, app_user, openrosa, seed):
+def test_feed_sees_openrosa_submissions_and_permissions(
+    admin, as_role, app_user, openrosa, seed
+):
     iid = factories.new_instance_id()
-    xml = factories.submission_xml(instance_id=iid,
-                                   fields={"village": "V", "total": "7", "photo1": "a.jpg"})
+    xml = factories.submission_xml(
+        instance_id=iid, fields={"village": "V", "total": "7", "photo1": "a.jpg"}
+    )
     openrosa.submit(xml, files={"a.jpg": b"jpeg"})
     base = f"/v1/projects/{seed.project_id}/forms/photos"
     [row] = admin.get(f"{base}.svc/Submissions").get_json()["value"]
@@ -189,4 +216,6 @@ def test_feed_sees_openrosa_submissions_and_permissions(admin, as_role, app_user
     assert as_role("viewer").get(f"{base}.svc/Submissions").status_code == 200
     assert_problem(as_role("formfill").get(f"{base}.svc/Submissions"), 403.1)
     assert_problem(app_user.get(f"{base}.svc/Submissions"), 403.1)
-    assert_problem(admin.get(f"/v1/projects/{seed.project_id}/forms/nope.svc/Submissions"), 404.1)
+    assert_problem(
+        admin.get(f"/v1/projects/{seed.project_id}/forms/nope.svc/Submissions"), 404.1
+    )

@@ -9,8 +9,16 @@ from server.models import Audit
 from tests import factories
 from tests.api.conftest import assert_problem
 
-PROJECT_FIELDS = {"id", "name", "description", "archived", "keyId", "createdAt",
-                  "updatedAt", "deletedAt"}
+PROJECT_FIELDS = {
+    "id",
+    "name",
+    "description",
+    "archived",
+    "keyId",
+    "createdAt",
+    "updatedAt",
+    "deletedAt",
+}
 
 
 def test_list_projects_admin_sees_all(admin, seed):
@@ -38,9 +46,13 @@ def test_create_project_and_read_it(app, admin):
     assert r.status_code == 200
     created = r.get_json()
     assert created["name"] == "Hòa Vang" and created["description"] == "District"
-    r = admin.get(f"/v1/projects/{created['id']}", headers={"X-Extended-Metadata": "true"})
+    r = admin.get(
+        f"/v1/projects/{created['id']}", headers={"X-Extended-Metadata": "true"}
+    )
     body = r.get_json()
-    assert body["forms"] == 0 and body["appUsers"] == 0 and body["lastSubmission"] is None
+    assert (
+        body["forms"] == 0 and body["appUsers"] == 0 and body["lastSubmission"] is None
+    )
     assert "project.read" in body["verbs"]
     with app.app_context():
         actions = db.session.execute(sa.select(Audit.action, Audit.actee_id)).all()

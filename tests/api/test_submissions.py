@@ -10,8 +10,17 @@ from tests import factories
 from tests.api.conftest import assert_problem
 
 XML = {"Content-Type": "application/xml"}
-SUB_FIELDS = {"instanceId", "submitterId", "deviceId", "userAgent", "instanceName",
-              "reviewState", "createdAt", "updatedAt", "deletedAt"}
+SUB_FIELDS = {
+    "instanceId",
+    "submitterId",
+    "deviceId",
+    "userAgent",
+    "instanceName",
+    "reviewState",
+    "createdAt",
+    "updatedAt",
+    "deletedAt",
+}
 
 
 def _subs(seed) -> str:  # type: ignore[no-untyped-def]
@@ -25,9 +34,17 @@ def _xml(instance_id: str, **kw) -> bytes:  # type: ignore[no-untyped-def]
 
 
 def test_list_and_get_openrosa_submissions(admin, openrosa, seed):
-    first, second = "uuid:11111111-0000-4000-8000-000000000001", factories.new_instance_id()
-    assert openrosa.submit(_xml(first, instance_name="House 1"),
-                           headers={"User-Agent": "Collect/2024.3"}).status_code == 201
+    first, second = (
+        "uuid:11111111-0000-4000-8000-000000000001",
+        factories.new_instance_id(),
+    )
+    assert (
+        openrosa.submit(
+            _xml(first, instance_name="House 1"),
+            headers={"User-Agent": "Collect/2024.3"},
+        ).status_code
+        == 201
+    )
     assert openrosa.submit(_xml(second)).status_code == 201
     r = admin.get(_subs(seed))
     assert r.status_code == 200
@@ -41,7 +58,9 @@ def test_list_and_get_openrosa_submissions(admin, openrosa, seed):
     assert isinstance(sub["submitterId"], int)
     one = admin.get(f"{_subs(seed)}/{first}").get_json()
     assert one == sub
-    ext = admin.get(f"{_subs(seed)}/{first}", headers={"X-Extended-Metadata": "true"}).get_json()
+    ext = admin.get(
+        f"{_subs(seed)}/{first}", headers={"X-Extended-Metadata": "true"}
+    ).get_json()
     assert ext["currentVersion"]["instanceId"] == first
     assert ext["currentVersion"]["current"] is True
     assert ext["submitter"]["displayName"] == "Phone 1"
@@ -72,7 +91,9 @@ def test_create_over_rest(app, admin, seed):
     changed = _xml(iid, fields={"village": "Other"})
     assert_problem(admin.post(_subs(seed), data=changed, headers=XML), 409.1)
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(Submission)) == 1
+        assert (
+            db.session.scalar(sa.select(sa.func.count()).select_from(Submission)) == 1
+        )
 
 
 def test_create_errors(admin, seed):
@@ -82,10 +103,14 @@ def test_create_errors(admin, seed):
     unknown_version = factories.submission_xml(version="77")
     assert_problem(admin.post(_subs(seed), data=unknown_version, headers=XML), 404.6)
     base = f"/v1/projects/{seed.project_id}/forms"
-    assert_problem(admin.post(f"{base}/nope/submissions", data=b"<x/>", headers=XML), 404.1)
+    assert_problem(
+        admin.post(f"{base}/nope/submissions", data=b"<x/>", headers=XML), 404.1
+    )
     admin.patch(f"{base}/photos", json={"state": "closed"})
-    assert_problem(admin.post(_subs(seed), data=_xml(factories.new_instance_id()),
-                              headers=XML), 409.2)
+    assert_problem(
+        admin.post(_subs(seed), data=_xml(factories.new_instance_id()), headers=XML),
+        409.2,
+    )
 
 
 def test_edit_with_put(app, admin, openrosa, seed):
@@ -99,7 +124,10 @@ def test_edit_with_put(app, admin, openrosa, seed):
     assert body["instanceId"] == root and body["reviewState"] == "edited"
     assert admin.get(f"{_subs(seed)}/{root}.xml").data == edit
     versions = admin.get(f"{_subs(seed)}/{root}/versions").get_json()
-    assert [(v["instanceId"], v["current"]) for v in versions] == [(v2, True), (root, False)]
+    assert [(v["instanceId"], v["current"]) for v in versions] == [
+        (v2, True),
+        (root, False),
+    ]
     # the old attachment was carried over to the new version
     assert admin.get(f"{_subs(seed)}/{root}/attachments/a.jpg").data == b"jpeg-a"
     # editing the old copy again is stale
@@ -123,7 +151,9 @@ def test_put_errors(admin, openrosa, seed):
     cross = _xml(factories.new_instance_id(), deprecated_id=other)
     assert_problem(admin.put(f"{_subs(seed)}/{root}", data=cross, headers=XML), 409.9)
     missing = _xml(factories.new_instance_id(), deprecated_id="uuid:nope")
-    assert_problem(admin.put(f"{_subs(seed)}/uuid:nope", data=missing, headers=XML), 404.1)
+    assert_problem(
+        admin.put(f"{_subs(seed)}/uuid:nope", data=missing, headers=XML), 404.1
+    )
 
 
 def test_review(app, admin, openrosa, seed):
@@ -134,11 +164,13 @@ def test_review(app, admin, openrosa, seed):
     assert r.get_json()["reviewState"] == "approved" and r.get_json()["updatedAt"]
     for bad in ({"reviewState": "received"}, {"reviewState": None}, {}):
         assert_problem(admin.patch(f"{_subs(seed)}/{iid}", json=bad), 400.8)
-    assert_problem(admin.patch(f"{_subs(seed)}/uuid:nope", json={"reviewState": "approved"}),
-                   404.1)
+    assert_problem(
+        admin.patch(f"{_subs(seed)}/uuid:nope", json={"reviewState": "approved"}), 404.1
+    )
     with app.app_context():
         details = db.session.execute(
-            sa.select(Audit.details).where(Audit.action == "submission.update")).scalar()
+            sa.select(Audit.details).where(Audit.action == "submission.update")
+        ).scalar()
     assert details == {"reviewState": "approved"}
 
 
@@ -148,10 +180,13 @@ def test_submission_permissions(as_role, app_user, anon, openrosa, seed):
     viewer = as_role("viewer")
     assert viewer.get(_subs(seed)).status_code == 200
     assert viewer.get(f"{_subs(seed)}/{iid}.xml").status_code == 200
-    assert_problem(viewer.patch(f"{_subs(seed)}/{iid}", json={"reviewState": "approved"}),
-                   403.1)
-    assert_problem(viewer.post(_subs(seed), data=_xml(factories.new_instance_id()),
-                               headers=XML), 403.1)
+    assert_problem(
+        viewer.patch(f"{_subs(seed)}/{iid}", json={"reviewState": "approved"}), 403.1
+    )
+    assert_problem(
+        viewer.post(_subs(seed), data=_xml(factories.new_instance_id()), headers=XML),
+        403.1,
+    )
     edit = _xml(factories.new_instance_id(), deprecated_id=iid)
     assert_problem(viewer.put(f"{_subs(seed)}/{iid}", data=edit, headers=XML), 403.1)
     formfill = as_role("formfill")
@@ -159,6 +194,8 @@ def test_submission_permissions(as_role, app_user, anon, openrosa, seed):
     r = formfill.post(_subs(seed), data=_xml(factories.new_instance_id()), headers=XML)
     assert r.status_code == 200
     assert_problem(app_user.get(_subs(seed)), 403.1)
-    assert_problem(app_user.post(_subs(seed), data=_xml(factories.new_instance_id()),
-                                 headers=XML), 403.1)
+    assert_problem(
+        app_user.post(_subs(seed), data=_xml(factories.new_instance_id()), headers=XML),
+        403.1,
+    )
     assert_problem(anon.get(_subs(seed)), 401.4)
