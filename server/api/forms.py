@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 from urllib.parse import unquote
 
 import sqlalchemy as sa
@@ -64,7 +65,9 @@ def _with_form_id(data: bytes, fallback: str | None) -> bytes:
     from openpyxl import load_workbook
 
     try:
-        book = load_workbook(io.BytesIO(data))
+        with warnings.catch_warnings():  # openpyxl warns about styles it ignores
+            warnings.simplefilter("ignore")
+            book = load_workbook(io.BytesIO(data))
     except Exception:  # not a readable workbook: let pyxform report it (400.15)
         return data
     settings = next(
