@@ -35,9 +35,9 @@ def render(p: problem.Problem) -> Response:
     else:
         response = jsonify(p.as_json())
         response.status_code = p.status
-    if p.status == 401 and p.code != 401.2:
-        response.headers["WWW-Authenticate"] = f'Basic realm="{REALM}", charset="UTF-8"'
-    elif p.status == 401 and _wants_openrosa():
+    if p.status == 401 and _wants_openrosa():
+        # Collect prompts for credentials only on a challenge; REST clients get none
+        # (as Central), so scripts don't pop browser dialogs.
         response.headers["WWW-Authenticate"] = f'Basic realm="{REALM}", charset="UTF-8"'
     return response
 

@@ -15,7 +15,16 @@ from defusedxml.ElementTree import ParseError, fromstring
 
 from server import audit, blobs, problem
 from server.db import db
-from server.models import Form, FormAttachment, FormDef, utcnow
+from server.models import (
+    Comment,
+    Form,
+    FormAttachment,
+    FormDef,
+    Submission,
+    SubmissionAttachment,
+    SubmissionDef,
+    utcnow,
+)
 from sync.envelope import local_name
 
 MEDIA_RE = re.compile(r"jr://(images|audio|video|file|file-csv)/([^\s\"'<>)]+)")
@@ -35,22 +44,27 @@ class XFormInfo:
 
 
 def convert_xlsform(data: bytes, fallback_form_id: str | None = None) -> tuple[bytes, list[str]]:
-    """XLSForm bytes -> (XForm bytes, warnings); pyxform errors become 400.15."""
+    """XLSForm bytes -> (XForm bytes, warnings); pyxform errors become 400.15.
+
+    pyxform takes the form ID from the settings sheet, else from the file name, so the
+    fallback (Central's ``X-XlsForm-FormId-Fallback``) is applied by naming a temp file.
+    """
+    import tempfile
+
     from pyxform.errors import PyXFormError
     from pyxform.xls2xform import convert
 
     warnings: list[str] = []
-    try:
-        result = convert(
-            xlsform=io.BytesIO(data),
-            warnings=warnings,
-            form_name=fallback_form_id,
-            file_type=".xlsx",
-        )
-    except PyXFormError as err:
-        raise problem.xlsform_invalid(str(err), warnings) from err
-    except Exception as err:  # pyxform raises assorted errors for unreadable files
-        raise problem.xlsform_invalid(f"{type(err).__name__}: {err}", warnings) from err
+    stem = re.sub(r"[^\w.-]", "_", fallback_form_id or "") or "form"
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{stem}.xlsx"
+        path.write_bytes(data)
+        try:
+            result = convert(xlsform=str(path), warnings=warnings)
+        except PyXFormError as err:
+            raise problem.xlsform_invalid(str(err), warnings) from err
+        except Exception as err:  # pyxform raises assorted errors for unreadable files
+            raise problem.xlsform_invalid(f"{type(err).__name__}: {err}", warnings) from err
     return result.xform.encode("utf-8"), list(result.warnings or warnings)
 
 
@@ -201,7 +215,24 @@ def _draft_token() -> str:
     return secrets.token_urlsafe(48)[:64]
 
 
+def clear_draft_submissions(form_id: int) -> None:
+    """Drop a form's draft test submissions (Central does on a new draft and on publish)."""
+    sub_ids = sa.select(Submission.id).where(
+        Submission.form_id == form_id, Submission.draft.is_(True)
+    )
+    def_ids = sa.select(SubmissionDef.id).where(SubmissionDef.submission_id.in_(sub_ids))
+    db.session.execute(
+        sa.delete(SubmissionAttachment).where(SubmissionAttachment.submission_def_id.in_(def_ids))
+    )
+    db.session.execute(sa.delete(Comment).where(Comment.submission_id.in_(sub_ids)))
+    db.session.execute(sa.delete(SubmissionDef).where(SubmissionDef.submission_id.in_(sub_ids)))
+    db.session.execute(
+        sa.delete(Submission).where(Submission.form_id == form_id, Submission.draft.is_(True))
+    )
+
+
 def _delete_def(form_def: FormDef) -> None:
+    clear_draft_submissions(form_def.form_id)
     db.session.execute(sa.delete(FormAttachment).where(FormAttachment.form_def_id == form_def.id))
     db.session.delete(form_def)
     db.session.flush()
@@ -226,6 +257,7 @@ def publish_draft(form: Form, *, version: str | None = None, actor_id: int | Non
     ).first()
     if clash is not None:
         raise problem.version_conflict(form.xml_form_id, draft.version)
+    clear_draft_submissions(form.id)
     draft.published_at = utcnow()
     draft.draft_token = None
     form.current_def_id = draft.id

@@ -30,9 +30,11 @@ def _pop_token(endpoint: str | None, values: dict | None) -> None:
 
 @bp.before_request
 def _before() -> None:
-    g.openrosa = True
-    g.auth = auth.resolve(g.get("url_token"))
     endpoint = (request.endpoint or "").rsplit(".", 1)[-1]
+    # Downloads are shared with REST clients (pyODK): they get JSON errors unless they
+    # speak OpenRosa; formList, manifest and submission always answer in OpenRosa XML.
+    g.openrosa = endpoint in _STRICT or "X-OpenRosa-Version" in request.headers
+    g.auth = auth.resolve(g.get("url_token"))
     if endpoint in _STRICT and request.headers.get("X-OpenRosa-Version") != "1.0":
         raise problem.invalid_header("X-OpenRosa-Version", request.headers.get("X-OpenRosa-Version"))
 

@@ -31,13 +31,9 @@ from server.api.shapes import (
 from server.db import db
 from server.models import (
     Blob,
-    Comment,
     Form,
     FormAttachment,
     FormDef,
-    Submission,
-    SubmissionAttachment,
-    SubmissionDef,
     utcnow,
 )
 
@@ -52,30 +48,6 @@ def _draft_of(form: Form) -> FormDef:
     return form.draft_def
 
 
-def clear_draft_submissions(form_id: int) -> None:
-    """Drop draft test submissions (Central does on new draft and publish)."""
-    sub_ids = sa.select(Submission.id).where(
-        Submission.form_id == form_id, Submission.draft.is_(True)
-    )
-    def_ids = sa.select(SubmissionDef.id).where(
-        SubmissionDef.submission_id.in_(sub_ids)
-    )
-    db.session.execute(
-        sa.delete(SubmissionAttachment).where(
-            SubmissionAttachment.submission_def_id.in_(def_ids)
-        )
-    )
-    db.session.execute(sa.delete(Comment).where(Comment.submission_id.in_(sub_ids)))
-    db.session.execute(
-        sa.delete(SubmissionDef).where(SubmissionDef.submission_id.in_(sub_ids))
-    )
-    db.session.execute(
-        sa.delete(Submission).where(
-            Submission.form_id == form_id, Submission.draft.is_(True)
-        )
-    )
-
-
 @bp.post(_DRAFT)
 def create_draft(project_id: int, xml_form_id: str) -> ResponseReturnValue:
     """New draft from the body (XForm/XLSForm), or from the published version."""
@@ -88,7 +60,6 @@ def create_draft(project_id: int, xml_form_id: str) -> ResponseReturnValue:
         if form.current_def is None:
             raise problem.not_found()
         data, filename, fallback = form.current_def.xml, None, None
-    clear_draft_submissions(form.id)
     form, _draft, warnings = forms.create_draft(
         project_id,
         data,
@@ -128,7 +99,7 @@ def delete_draft(project_id: int, xml_form_id: str) -> ResponseReturnValue:
     if form.current_def_id is None:
         raise problem.no_published_version()
     draft = _draft_of(form)
-    clear_draft_submissions(form.id)
+    forms.clear_draft_submissions(form.id)
     form.draft_def_id = None
     form.updated_at = utcnow()
     db.session.flush()
@@ -182,7 +153,6 @@ def publish_draft(project_id: int, xml_form_id: str) -> ResponseReturnValue:
     caller = require("form.update", project_id)
     form = get_form(project_id, xml_form_id)
     _draft_of(form)
-    clear_draft_submissions(form.id)
     forms.publish_draft(
         form, version=request.args.get("version") or None, actor_id=caller.actor_id
     )
