@@ -162,9 +162,13 @@ def create_draft(
     actor_id: int | None = None,
     fallback_form_id: str | None = None,
     form: Form | None = None,
+    source: tuple[bytes, XFormInfo, list[str], bool] | None = None,
 ) -> tuple[Form, FormDef, list[str]]:
-    """Store a new draft version (creating the form when new); returns warnings too."""
-    xml, info, warnings, is_xlsx = read_source(data, filename, fallback_form_id)
+    """Store a new draft version (creating the form when new); returns warnings too.
+
+    ``source`` is ``read_source``'s result when the caller has already converted ``data``.
+    """
+    xml, info, warnings, is_xlsx = source or read_source(data, filename, fallback_form_id)
     if form is not None and info.form_id != form.xml_form_id:
         raise problem.unexpected_value(
             "xmlFormId", f"the draft's form ID {info.form_id!r} does not match the form"
@@ -306,7 +310,8 @@ def publish_file(
     a changed form must carry a new version.
     """
     data = path.read_bytes()
-    xml, info, _warnings, _ = read_source(data, path.name, path.stem)
+    source = read_source(data, path.name, path.stem)
+    xml, info = source[0], source[1]
     form = db.session.execute(
         sa.select(Form).where(
             Form.project_id == project_id,
@@ -322,7 +327,8 @@ def publish_file(
             changed = _fill_media_from_dir(current, path.parent)
             return form, current, changed
     form, draft, _ = create_draft(
-        project_id, data, filename=path.name, actor_id=actor_id, fallback_form_id=path.stem, form=form
+        project_id, data, filename=path.name, actor_id=actor_id, fallback_form_id=path.stem,
+        form=form, source=source,
     )
     _fill_media_from_dir(draft, path.parent)
     published = publish_draft(form, actor_id=actor_id)
