@@ -6,7 +6,7 @@ Rules (one ``reason`` per session; the review list never resolves silently):
 reason              when                                            review reason
 ==================  ==============================================  ===============
 ``gps``             usable fix inside a commune that agrees with    --
-                    the form (or the form has none)
+                    the form (or the form has no known commune)
 ``gps_mismatch``    usable fix inside commune A, form says B        gps_form_mismatch
 ``gps_outside``     usable fix inside no commune -> form commune    gps_outside_areas
 ``low_accuracy``    accuracy worse than ``max_accuracy_m`` -> form  --
@@ -119,7 +119,7 @@ def assign_sessions(
     gps_code = np.where(hit >= 0, codes[np.maximum(hit, 0)], None)
     form_arr = np.where(form_known, form.to_numpy(), None)
     inside = hit >= 0
-    agree = inside & ((~has_form) | (gps_code == form.to_numpy()))
+    agree = inside & (~form_known | (gps_code == form.to_numpy()))
     mismatch = inside & ~agree
     reason = np.select(
         [
@@ -135,13 +135,19 @@ def assign_sessions(
     take_gps = agree | (mismatch & ((prefer == "gps") | ~form_known))
     final = np.where(take_gps, gps_code, form_arr)
     source = np.where(take_gps, "gps", np.where(pd.notna(final), "form", None))
+    text = {
+        "commune": final,
+        "source": source,
+        "reason": reason,
+        "gps_commune": gps_code,
+        "form_commune": form.to_numpy(),
+    }
     assigned = pd.DataFrame(
         {
-            "commune": final,
-            "source": source,
-            "reason": reason,
-            "gps_commune": gps_code,
-            "form_commune": form.to_numpy(),
+            **{
+                k: pd.Series(v, index=sessions.index, dtype=object)
+                for k, v in text.items()
+            },
             "lat": geo["lat"].to_numpy(),
             "lon": geo["lon"].to_numpy(),
             "acc": acc,

@@ -147,8 +147,11 @@ def recode(
         relation.append(row[1])
         candidates.append(row[2])
     return pd.DataFrame(
-        {"code": out_code, "relation": relation, "candidates": candidates},
-        index=series.index,
+        {
+            "code": pd.Series(out_code, dtype=object, index=series.index),
+            "relation": pd.Series(relation, dtype=object, index=series.index),
+            "candidates": pd.Series(candidates, dtype=object, index=series.index),
+        }
     )
 
 
