@@ -42,7 +42,7 @@ def areas() -> gpd.GeoDataFrame:
     return grid()
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The shared boundary data folder; skips when it is absent."""
     path = shared_data_dir()
