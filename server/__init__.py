@@ -47,7 +47,9 @@ def create_app(test_config: t.Mapping[str, t.Any] | None = None) -> Flask:
     Migrate(app, db, directory=str(Path(__file__).parent / "migrations"))
 
     app.register_blueprint(openrosa.bp, url_prefix="/v1")
-    app.register_blueprint(openrosa.bp, url_prefix="/v1/key/<token>", name="openrosa_key")
+    app.register_blueprint(
+        openrosa.bp, url_prefix="/v1/key/<token>", name="openrosa_key"
+    )
     app.register_blueprint(draft_testing.bp)
     register_api(app)
     errors.register(app)

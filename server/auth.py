@@ -17,15 +17,31 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from server import problem
 from server.db import db
-from server.models import Actor, Assignment, AuthSession, FieldKey, ProjectRole, User, utcnow
+from server.models import (
+    Actor,
+    Assignment,
+    AuthSession,
+    FieldKey,
+    ProjectRole,
+    User,
+    utcnow,
+)
 
 TOKEN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!$"
 REALM = "outreach-server"
 
 ROLE_VERBS: dict[str, frozenset[str]] = {
     "manager": frozenset(
-        {"project.read", "form.read", "form.update", "submission.create", "submission.read",
-         "submission.update", "field_key.manage", "assignment.manage"}
+        {
+            "project.read",
+            "form.read",
+            "form.update",
+            "submission.create",
+            "submission.read",
+            "submission.update",
+            "field_key.manage",
+            "assignment.manage",
+        }
     ),
     "viewer": frozenset({"project.read", "form.read", "submission.read"}),
     "formfill": frozenset({"project.read", "form.read", "submission.create"}),
@@ -83,7 +99,13 @@ def create_session(actor_id: int, ttl_seconds: int | None) -> tuple[str, AuthSes
 
 def _session_auth(token: str) -> Auth | None:
     row = db.session.execute(
-        sa.select(Actor.type, Actor.id, AuthSession.expires_at, User.is_admin, FieldKey.project_id)
+        sa.select(
+            Actor.type,
+            Actor.id,
+            AuthSession.expires_at,
+            User.is_admin,
+            FieldKey.project_id,
+        )
         .join(Actor, Actor.id == AuthSession.actor_id)
         .outerjoin(User, User.actor_id == Actor.id)
         .outerjoin(FieldKey, FieldKey.actor_id == Actor.id)
@@ -119,11 +141,15 @@ def _basic_auth(header: str) -> Auth | None:
     if hit and hit[0] > time.monotonic():
         return hit[1]
     user = db.session.execute(
-        sa.select(User).join(Actor).where(User.email == email, Actor.deleted_at.is_(None))
+        sa.select(User)
+        .join(Actor)
+        .where(User.email == email, Actor.deleted_at.is_(None))
     ).scalar()
     if user is None or not check_password_hash(user.password_hash, password):
         return None
-    auth = Auth(actor_id=user.actor_id, kind="user", is_admin=user.is_admin, via="basic")
+    auth = Auth(
+        actor_id=user.actor_id, kind="user", is_admin=user.is_admin, via="basic"
+    )
     _basic_cache[key] = (time.monotonic() + _BASIC_TTL, auth)
     return auth
 
@@ -134,14 +160,24 @@ def resolve(url_token: str | None) -> Auth:
         auth = _session_auth(url_token)
         if auth is None or auth.kind != "field_key":
             raise problem.insufficient_rights()  # 403, so clients don't prompt (Central)
-        return Auth(actor_id=auth.actor_id, kind=auth.kind, project_id=auth.project_id, via="key")
+        return Auth(
+            actor_id=auth.actor_id,
+            kind=auth.kind,
+            project_id=auth.project_id,
+            via="key",
+        )
     header = request.headers.get("Authorization", "")
     if header[:7].lower() == "bearer ":
         auth = _session_auth(header[7:].strip())
         if auth is None:
             raise problem.authentication_failed()
-        return Auth(actor_id=auth.actor_id, kind=auth.kind, is_admin=auth.is_admin,
-                    project_id=auth.project_id, via="bearer")
+        return Auth(
+            actor_id=auth.actor_id,
+            kind=auth.kind,
+            is_admin=auth.is_admin,
+            project_id=auth.project_id,
+            via="bearer",
+        )
     if header[:6].lower() == "basic ":
         if not (request.is_secure or current_app.config.get("ALLOW_BASIC_OVER_HTTP")):
             raise problem.https_only()
@@ -180,18 +216,25 @@ def require(verb: str, project_id: int, form_id: int | None = None) -> Auth:
         raise problem.authentication_required()
     if verb not in project_verbs(auth, project_id):
         raise problem.insufficient_rights()
-    if auth.kind == "field_key" and form_id is not None and not is_assigned(auth.actor_id, form_id):
+    if (
+        auth.kind == "field_key"
+        and form_id is not None
+        and not is_assigned(auth.actor_id, form_id)
+    ):
         raise problem.insufficient_rights()
     return auth
 
 
 def is_assigned(actor_id: int | None, form_id: int) -> bool:
     """Whether an app user is assigned to a form."""
-    return db.session.execute(
-        sa.select(Assignment.form_id).where(
-            Assignment.actor_id == actor_id, Assignment.form_id == form_id
-        )
-    ).first() is not None
+    return (
+        db.session.execute(
+            sa.select(Assignment.form_id).where(
+                Assignment.actor_id == actor_id, Assignment.form_id == form_id
+            )
+        ).first()
+        is not None
+    )
 
 
 def require_admin() -> Auth:

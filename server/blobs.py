@@ -38,7 +38,9 @@ def blob_path(sha256: str, root: Path | None = None) -> Path:
     return root / sha256[:2] / sha256[2:4] / sha256
 
 
-def write_stream(stream: t.BinaryIO, root: Path | None = None, fsync: bool = True) -> BlobInfo:
+def write_stream(
+    stream: t.BinaryIO, root: Path | None = None, fsync: bool = True
+) -> BlobInfo:
     """Copy ``stream`` into the store without holding it in memory; idempotent by hash."""
     root = root or data_dir()
     tmp_dir = root / "tmp"
@@ -89,7 +91,9 @@ def record(info: BlobInfo, content_type: str | None = None) -> None:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(Blob).values(**values).on_conflict_do_nothing(index_elements=["sha256"])
+    stmt = (
+        insert(Blob).values(**values).on_conflict_do_nothing(index_elements=["sha256"])
+    )
     db.session.execute(stmt)
 
 

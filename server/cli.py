@@ -39,8 +39,13 @@ def _fail(message: str) -> None:
 @main.command("serve")
 @click.option("--bind", default="127.0.0.1:8080", show_default=True, help="HOST:PORT")
 @click.option("--workers", default=4, show_default=True, type=int)
-@click.option("--threads", default=8, show_default=True, type=int,
-              help="Threads per worker: slow phone uploads must not block the server.")
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    type=int,
+    help="Threads per worker: slow phone uploads must not block the server.",
+)
 @click.option("--timeout", default=300, show_default=True, type=int)
 def serve(bind: str, workers: int, threads: int, timeout: int) -> None:
     """Serve with gunicorn (production)."""
@@ -71,8 +76,12 @@ def create_user(email: str, password: str, admin: bool) -> User:
     actor = Actor(type="user", display_name=email.split("@")[0])
     db.session.add(actor)
     db.session.flush()
-    user = User(actor_id=actor.id, email=email, password_hash=auth.hash_password(password),
-                is_admin=admin)
+    user = User(
+        actor_id=actor.id,
+        email=email,
+        password_hash=auth.hash_password(password),
+        is_admin=admin,
+    )
     db.session.add(user)
     audit.log("user.create", "actor", actor.id, details={"admin": admin})
     return user
@@ -114,7 +123,9 @@ def forms_group() -> None:
 
 
 @forms_group.command("publish")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path)
+)
 @click.option("--project", "project_id", type=int, default=1, show_default=True)
 @with_appcontext
 def forms_publish(paths: tuple[Path, ...], project_id: int) -> None:
@@ -129,11 +140,15 @@ def forms_publish(paths: tuple[Path, ...], project_id: int) -> None:
             form, form_def, changed = publish_file(project_id, path)
             db.session.commit()
             state = "published" if changed else "unchanged"
-            click.echo(f"{state}: {form.xml_form_id} version {form_def.version!r} ({path.name})")
+            click.echo(
+                f"{state}: {form.xml_form_id} version {form_def.version!r} ({path.name})"
+            )
         except problem.Problem as err:
             db.session.rollback()
             failed = True
-            click.echo(f"failed: {path.name}: {err.message} {err.details or ''}", err=True)
+            click.echo(
+                f"failed: {path.name}: {err.message} {err.details or ''}", err=True
+            )
     if failed:
         sys.exit(1)
 
@@ -142,15 +157,19 @@ def _form_files(paths: tuple[Path, ...]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files += sorted(p for p in path.iterdir() if p.suffix in {".xlsx", ".xml"}
-                            and not p.name.startswith(("~", ".")))
+            files += sorted(
+                p
+                for p in path.iterdir()
+                if p.suffix in {".xlsx", ".xml"} and not p.name.startswith(("~", "."))
+            )
         else:
             files.append(path)
     return files
 
 
-def create_app_user(project_id: int, name: str, form_ids: list[int] | None,
-                    actor_id: int | None = None) -> tuple[FieldKey, str]:
+def create_app_user(
+    project_id: int, name: str, form_ids: list[int] | None, actor_id: int | None = None
+) -> tuple[FieldKey, str]:
     """Create an app user with a fresh key, assigned to forms (no commit)."""
     actor = Actor(type="field_key", display_name=name)
     db.session.add(actor)
@@ -160,16 +179,24 @@ def create_app_user(project_id: int, name: str, form_ids: list[int] | None,
     token, _session = auth.create_session(actor.id, None)
     for form_id in form_ids or []:
         db.session.add(Assignment(form_id=form_id, actor_id=actor.id, role_id=2))
-    audit.log("field_key.create", "actor", actor.id, actor_id=actor_id,
-              details={"projectId": project_id})
+    audit.log(
+        "field_key.create",
+        "actor",
+        actor.id,
+        actor_id=actor_id,
+        details={"projectId": project_id},
+    )
     return key, token
 
 
 def collect_settings(server_url: str, name: str, project_name: str) -> dict:
     """The settings JSON that ODK Collect scans from a QR code."""
     return {
-        "general": {"server_url": server_url, "form_update_mode": "match_exactly",
-                    "autosend": "wifi_and_cellular"},
+        "general": {
+            "server_url": server_url,
+            "form_update_mode": "match_exactly",
+            "autosend": "wifi_and_cellular",
+        },
         "admin": {"automatic_update": True},
         "project": {"name": project_name, "icon": "🛡", "color": "#1565c0"},
     }
@@ -181,21 +208,41 @@ def settings_qr_payload(settings: dict) -> str:
     import json
     import zlib
 
-    return base64.b64encode(zlib.compress(json.dumps(settings).encode("utf-8"))).decode("ascii")
+    return base64.b64encode(zlib.compress(json.dumps(settings).encode("utf-8"))).decode(
+        "ascii"
+    )
 
 
 @main.command("app-user-create")
 @click.argument("name")
 @click.option("--project", "project_id", type=int, required=True)
-@click.option("--url", "public_url", default=None,
-              help="Server address as phones reach it, e.g. http://192.168.1.10:8080")
-@click.option("--png", "png_path", type=click.Path(path_type=Path), default=None,
-              help="Also write the Collect settings QR code as a PNG here.")
-@click.option("--form", "form_ids", multiple=True,
-              help="Assign only these xmlFormIds (default: every form of the project).")
+@click.option(
+    "--url",
+    "public_url",
+    default=None,
+    help="Server address as phones reach it, e.g. http://192.168.1.10:8080",
+)
+@click.option(
+    "--png",
+    "png_path",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also write the Collect settings QR code as a PNG here.",
+)
+@click.option(
+    "--form",
+    "form_ids",
+    multiple=True,
+    help="Assign only these xmlFormIds (default: every form of the project).",
+)
 @with_appcontext
-def app_user_create(name: str, project_id: int, public_url: str | None, png_path: Path | None,
-                    form_ids: tuple[str, ...]) -> None:
+def app_user_create(
+    name: str,
+    project_id: int,
+    public_url: str | None,
+    png_path: Path | None,
+    form_ids: tuple[str, ...],
+) -> None:
     """Create an app user; print its Collect URL and a QR code to scan."""
     import qrcode
 
@@ -203,7 +250,8 @@ def app_user_create(name: str, project_id: int, public_url: str | None, png_path
     if project is None:
         _fail(f"project {project_id} does not exist")
     query = sa.select(Form.id, Form.xml_form_id).where(
-        Form.project_id == project_id, Form.deleted_at.is_(None))
+        Form.project_id == project_id, Form.deleted_at.is_(None)
+    )
     forms = db.session.execute(query).all()
     if form_ids:
         unknown = set(form_ids) - {f for _, f in forms}
@@ -212,11 +260,13 @@ def app_user_create(name: str, project_id: int, public_url: str | None, png_path
         forms = [row for row in forms if row[1] in form_ids]
     _key, token = create_app_user(project_id, name, [row[0] for row in forms])
     db.session.commit()
-    base = (public_url or current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:8080")
+    base = public_url or current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:8080"
     url = f"{base.rstrip('/')}/v1/key/{token}/projects/{project_id}"
     payload = settings_qr_payload(collect_settings(url, name, project.name))
-    click.echo(f"App user {name!r} created; assigned forms: "
-               f"{', '.join(f for _, f in forms) or '(none)'}")
+    click.echo(
+        f"App user {name!r} created; assigned forms: "
+        f"{', '.join(f for _, f in forms) or '(none)'}"
+    )
     click.echo("Server URL for ODK Collect (keep it secret; it is shown only once):")
     click.echo(url)
     qr = qrcode.QRCode(border=1)
@@ -236,14 +286,18 @@ def setup(project_name: str) -> None:
     from flask_migrate import upgrade
 
     upgrade(directory=str(Path(__file__).parent / "migrations"))
-    project = db.session.execute(sa.select(Project).order_by(Project.id)).scalars().first()
+    project = (
+        db.session.execute(sa.select(Project).order_by(Project.id)).scalars().first()
+    )
     if project is None:
         project = Project(name=project_name)
         db.session.add(project)
         db.session.flush()
         audit.log("project.create", "project", project.id)
         click.echo(f"created project {project.id}: {project_name}")
-    has_admin = db.session.execute(sa.select(User).where(User.is_admin.is_(True))).first()
+    has_admin = db.session.execute(
+        sa.select(User).where(User.is_admin.is_(True))
+    ).first()
     if has_admin is None:
         password = secrets.token_urlsafe(12)
         create_user("admin@localhost", password, admin=True)

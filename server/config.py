@@ -38,7 +38,12 @@ _ENV_KEYS = (
     "SESSION_TTL_SECONDS",
     "ALLOW_BASIC_OVER_HTTP",
 )
-_INT_KEYS = {"MAX_SUBMISSION_BYTES", "SESSION_TTL_SECONDS", "MAX_XML_DEPTH", "MAX_XML_BYTES"}
+_INT_KEYS = {
+    "MAX_SUBMISSION_BYTES",
+    "SESSION_TTL_SECONDS",
+    "MAX_XML_DEPTH",
+    "MAX_XML_BYTES",
+}
 _BOOL_KEYS = {"ALLOW_BASIC_OVER_HTTP"}
 
 
@@ -66,7 +71,9 @@ def load_config(environ: t.Mapping[str, str] | None = None) -> dict[str, t.Any]:
         if environ.get(key):
             config[key] = _coerce(key, environ[key])
     if environ.get("DATABASE_URL"):
-        config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(environ["DATABASE_URL"])
+        config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+            environ["DATABASE_URL"]
+        )
     return config
 
 
@@ -85,5 +92,7 @@ def finalise(config: dict[str, t.Any], instance_path: str) -> None:
     config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     # Werkzeug refuses bodies above MAX_CONTENT_LENGTH with 413 before we read them.
     config["MAX_CONTENT_LENGTH"] = int(config["MAX_SUBMISSION_BYTES"])
-    if config["SECRET_KEY"] == "dev" and not (config.get("TESTING") or config.get("DEBUG")):
+    if config["SECRET_KEY"] == "dev" and not (
+        config.get("TESTING") or config.get("DEBUG")
+    ):
         config["SECRET_KEY_IS_DEFAULT"] = True

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, g, request
 from flask.typing import ResponseReturnValue
 
-from server import blobs, ingest, openrosa, openrosa_xml, problem
+from server import blobs, forms, ingest, openrosa, openrosa_xml, problem
 from server.db import db
 from server.models import Form, FormAttachment, FormDef
 
@@ -24,13 +24,7 @@ def _before() -> None:
 
 
 def _draft(token: str, project_id: int, xml_form_id: str) -> tuple[Form, FormDef]:
-    form = db.session.execute(
-        sa.select(Form).where(
-            Form.project_id == project_id,
-            Form.xml_form_id == xml_form_id,
-            Form.deleted_at.is_(None),
-        )
-    ).scalar()
+    form = forms.find_form(project_id, xml_form_id)
     draft = form.draft_def if form is not None else None
     if draft is None or not draft.draft_token or draft.draft_token != token:
         raise problem.failed_draft_access()
@@ -39,14 +33,17 @@ def _draft(token: str, project_id: int, xml_form_id: str) -> tuple[Form, FormDef
 
 def _base(token: str, project_id: int, xml_form_id: str) -> str:
     public = current_app.config.get("PUBLIC_URL")
-    root = (public.rstrip("/") if public else request.host_url.rstrip("/")) + request.script_root
+    root = (
+        public.rstrip("/") if public else request.host_url.rstrip("/")
+    ) + request.script_root
     return f"{root}/v1/test/{token}/projects/{project_id}/forms/{xml_form_id}/draft"
 
 
 def _require_openrosa_header() -> None:
     if request.headers.get("X-OpenRosa-Version") != "1.0":
         raise problem.invalid_header(
-            "X-OpenRosa-Version", request.headers.get("X-OpenRosa-Version"))
+            "X-OpenRosa-Version", request.headers.get("X-OpenRosa-Version")
+        )
 
 
 @bp.get(f"{PREFIX}/formList")
@@ -55,15 +52,21 @@ def form_list(token: str, project_id: int, xml_form_id: str) -> ResponseReturnVa
     _require_openrosa_header()
     form, draft = _draft(token, project_id, xml_form_id)
     base = _base(token, project_id, xml_form_id)
-    body = openrosa_xml.form_list([{
-        "form_id": form.xml_form_id,
-        "name": draft.name,
-        "version": draft.version,
-        "md5": draft.md5,
-        "download_url": f"{base}.xml",
-        "manifest_url": f"{base}/manifest" if draft.media_names else None,
-    }])
-    return openrosa_xml.openrosa_headers(Response(body, content_type=openrosa_xml.TEXT_XML))
+    body = openrosa_xml.form_list(
+        [
+            {
+                "form_id": form.xml_form_id,
+                "name": draft.name,
+                "version": draft.version,
+                "md5": draft.md5,
+                "download_url": f"{base}.xml",
+                "manifest_url": f"{base}/manifest" if draft.media_names else None,
+            }
+        ]
+    )
+    return openrosa_xml.openrosa_headers(
+        Response(body, content_type=openrosa_xml.TEXT_XML)
+    )
 
 
 @bp.get("/v1/test/<token>/projects/<int:project_id>/forms/<xml_form_id>/draft.xml")
@@ -88,12 +91,18 @@ def manifest(token: str, project_id: int, xml_form_id: str) -> ResponseReturnVal
         .order_by(FormAttachment.name)
     ).all()
     body = openrosa_xml.manifest(
-        {"name": n, "md5": m, "download_url": f"{base}/attachments/{n}"} for n, m in rows)
-    return openrosa_xml.openrosa_headers(Response(body, content_type=openrosa_xml.TEXT_XML))
+        {"name": n, "md5": m, "download_url": f"{base}/attachments/{n}"}
+        for n, m in rows
+    )
+    return openrosa_xml.openrosa_headers(
+        Response(body, content_type=openrosa_xml.TEXT_XML)
+    )
 
 
 @bp.get(f"{PREFIX}/attachments/<path:name>")
-def attachment(token: str, project_id: int, xml_form_id: str, name: str) -> ResponseReturnValue:
+def attachment(
+    token: str, project_id: int, xml_form_id: str, name: str
+) -> ResponseReturnValue:
     """One media file of the draft."""
     _form, draft = _draft(token, project_id, xml_form_id)
     blob = db.session.execute(
@@ -122,7 +131,15 @@ def submit(token: str, project_id: int, xml_form_id: str) -> ResponseReturnValue
     xml, envelope, parts = openrosa.read_multipart()
     if envelope.form_id != form.xml_form_id:
         raise problem.not_found()
-    ingest.ingest(project_id, form, envelope, xml, parts, actor_id=None,
-                  device_id=request.args.get("deviceID"),
-                  user_agent=request.headers.get("User-Agent"), draft=True)
+    ingest.ingest(
+        project_id,
+        form,
+        envelope,
+        xml,
+        parts,
+        actor_id=None,
+        device_id=request.args.get("deviceID"),
+        user_agent=request.headers.get("User-Agent"),
+        draft=True,
+    )
     return openrosa_xml.message("full submission upload was successful!", status=201)

@@ -76,7 +76,9 @@ def register(app: Flask) -> None:
     @app.errorhandler(ValidationError)
     def _invalid(err: ValidationError) -> Response:
         db.session.rollback()
-        return render(problem.Problem(400.8, "The request body is invalid.", err.messages))
+        return render(
+            problem.Problem(400.8, "The request body is invalid.", err.messages)
+        )
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException) -> Response:
@@ -95,5 +97,7 @@ def register(app: Flask) -> None:
         db.session.rollback()
         # Log once, here, without request bodies or personal data.
         # The engine hides bound parameters, so the traceback carries no submission data.
-        log.error("unhandled error on %s %s", request.method, request.url_rule, exc_info=err)
+        log.error(
+            "unhandled error on %s %s", request.method, request.url_rule, exc_info=err
+        )
         return render(problem.internal_error())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 import typing as t
 from dataclasses import dataclass, field
@@ -43,7 +42,28 @@ class XFormInfo:
     has_instance_id: bool = True
 
 
-def convert_xlsform(data: bytes, fallback_form_id: str | None = None) -> tuple[bytes, list[str]]:
+def find_form(project_id: int, xml_form_id: str) -> Form | None:
+    """The live (not deleted) form with this xmlFormId in the project, if any."""
+    return db.session.execute(
+        sa.select(Form).where(
+            Form.project_id == project_id,
+            Form.xml_form_id == xml_form_id,
+            Form.deleted_at.is_(None),
+        )
+    ).scalar()
+
+
+def get_form(project_id: int, xml_form_id: str) -> Form:
+    """The live form with this xmlFormId in the project, or 404.1."""
+    form = find_form(project_id, xml_form_id)
+    if form is None:
+        raise problem.not_found()
+    return form
+
+
+def convert_xlsform(
+    data: bytes, fallback_form_id: str | None = None
+) -> tuple[bytes, list[str]]:
     """XLSForm bytes -> (XForm bytes, warnings); pyxform errors become 400.15.
 
     pyxform takes the form ID from the settings sheet, else from the file name, so the
@@ -64,14 +84,18 @@ def convert_xlsform(data: bytes, fallback_form_id: str | None = None) -> tuple[b
         except PyXFormError as err:
             raise problem.xlsform_invalid(str(err), warnings) from err
         except Exception as err:  # pyxform raises assorted errors for unreadable files
-            raise problem.xlsform_invalid(f"{type(err).__name__}: {err}", warnings) from err
+            raise problem.xlsform_invalid(
+                f"{type(err).__name__}: {err}", warnings
+            ) from err
     return result.xform.encode("utf-8"), list(result.warnings or warnings)
 
 
 def inspect_xform(xml: bytes) -> XFormInfo:
     """Read form id, version, title, binary fields and media references from an XForm."""
     try:
-        root = fromstring(xml, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root = fromstring(
+            xml, forbid_dtd=True, forbid_entities=True, forbid_external=True
+        )
     except (DefusedXmlException, ParseError, ValueError) as err:
         raise problem.unparseable("xml", "The XForm is not well-formed.") from err
     title = None
@@ -84,7 +108,9 @@ def inspect_xform(xml: bytes) -> XFormInfo:
             model = el
     if model is None:
         raise problem.unparseable("xml", "The XForm has no model.")
-    instance = next((c for c in model if local_name(c.tag) == "instance" and not c.get("id")), None)
+    instance = next(
+        (c for c in model if local_name(c.tag) == "instance" and not c.get("id")), None
+    )
     data = next(iter(instance), None) if instance is not None else None
     if data is None or not data.get("id"):
         raise problem.missing_parameter("formId")
@@ -168,28 +194,28 @@ def create_draft(
 
     ``source`` is ``read_source``'s result when the caller has already converted ``data``.
     """
-    xml, info, warnings, is_xlsx = source or read_source(data, filename, fallback_form_id)
+    xml, info, warnings, is_xlsx = source or read_source(
+        data, filename, fallback_form_id
+    )
     if form is not None and info.form_id != form.xml_form_id:
         raise problem.unexpected_value(
             "xmlFormId", f"the draft's form ID {info.form_id!r} does not match the form"
         )
     if form is None:
-        form = db.session.execute(
-            sa.select(Form).where(
-                Form.project_id == project_id,
-                Form.xml_form_id == info.form_id,
-                Form.deleted_at.is_(None),
-            )
-        ).scalar()
+        form = find_form(project_id, info.form_id)
     if form is None:
-        form = Form(project_id=project_id, xml_form_id=info.form_id, created_by=actor_id)
+        form = Form(
+            project_id=project_id, xml_form_id=info.form_id, created_by=actor_id
+        )
         db.session.add(form)
         db.session.flush()
         audit.log("form.create", "form", form.id, actor_id=actor_id)
     xlsx_sha = None
     if is_xlsx:
         blob = blobs.write_bytes(data)
-        blobs.record(blob, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        blobs.record(
+            blob, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
         xlsx_sha = blob.sha256
     previous = form.draft_def or form.current_def
     if form.draft_def is not None:
@@ -203,7 +229,13 @@ def create_draft(
     form.draft_def_id = draft.id
     form.updated_at = utcnow()
     _refresh(form)
-    audit.log("form.update.draft.set", "form", form.id, actor_id=actor_id, details={"version": info.version})
+    audit.log(
+        "form.update.draft.set",
+        "form",
+        form.id,
+        actor_id=actor_id,
+        details={"version": info.version},
+    )
     return form, draft, warnings
 
 
@@ -224,25 +256,37 @@ def clear_draft_submissions(form_id: int) -> None:
     sub_ids = sa.select(Submission.id).where(
         Submission.form_id == form_id, Submission.draft.is_(True)
     )
-    def_ids = sa.select(SubmissionDef.id).where(SubmissionDef.submission_id.in_(sub_ids))
+    def_ids = sa.select(SubmissionDef.id).where(
+        SubmissionDef.submission_id.in_(sub_ids)
+    )
     db.session.execute(
-        sa.delete(SubmissionAttachment).where(SubmissionAttachment.submission_def_id.in_(def_ids))
+        sa.delete(SubmissionAttachment).where(
+            SubmissionAttachment.submission_def_id.in_(def_ids)
+        )
     )
     db.session.execute(sa.delete(Comment).where(Comment.submission_id.in_(sub_ids)))
-    db.session.execute(sa.delete(SubmissionDef).where(SubmissionDef.submission_id.in_(sub_ids)))
     db.session.execute(
-        sa.delete(Submission).where(Submission.form_id == form_id, Submission.draft.is_(True))
+        sa.delete(SubmissionDef).where(SubmissionDef.submission_id.in_(sub_ids))
+    )
+    db.session.execute(
+        sa.delete(Submission).where(
+            Submission.form_id == form_id, Submission.draft.is_(True)
+        )
     )
 
 
 def _delete_def(form_def: FormDef) -> None:
     clear_draft_submissions(form_def.form_id)
-    db.session.execute(sa.delete(FormAttachment).where(FormAttachment.form_def_id == form_def.id))
+    db.session.execute(
+        sa.delete(FormAttachment).where(FormAttachment.form_def_id == form_def.id)
+    )
     db.session.delete(form_def)
     db.session.flush()
 
 
-def publish_draft(form: Form, *, version: str | None = None, actor_id: int | None = None) -> FormDef:
+def publish_draft(
+    form: Form, *, version: str | None = None, actor_id: int | None = None
+) -> FormDef:
     """Publish the form's draft; a version already published is 409.6."""
     draft = form.draft_def
     if draft is None:
@@ -268,7 +312,13 @@ def publish_draft(form: Form, *, version: str | None = None, actor_id: int | Non
     form.draft_def_id = None
     form.updated_at = utcnow()
     _refresh(form)
-    audit.log("form.update.publish", "form", form.id, actor_id=actor_id, details={"version": draft.version})
+    audit.log(
+        "form.update.publish",
+        "form",
+        form.id,
+        actor_id=actor_id,
+        details={"version": draft.version},
+    )
     return draft
 
 
@@ -276,7 +326,11 @@ def _set_version(xml: bytes, version: str) -> bytes:
     """Rewrite the primary instance's version attribute (Central's ?version= on publish)."""
     info = inspect_xform(xml)
     text = xml.decode("utf-8")
-    pattern = re.compile(r'(<[^>]*\bid="' + re.escape(info.form_id) + r'"[^>]*?)(\s+version="[^"]*")?([^>]*>)')
+    pattern = re.compile(
+        r'(<[^>]*\bid="'
+        + re.escape(info.form_id)
+        + r'"[^>]*?)(\s+version="[^"]*")?([^>]*>)'
+    )
     from xml.sax.saxutils import quoteattr
 
     def repl(m: re.Match[str]) -> str:
@@ -285,7 +339,9 @@ def _set_version(xml: bytes, version: str) -> bytes:
     return pattern.sub(repl, text, count=1).encode("utf-8")
 
 
-def set_attachment(form_def: FormDef, name: str, data: t.BinaryIO, content_type: str | None) -> FormAttachment:
+def set_attachment(
+    form_def: FormDef, name: str, data: t.BinaryIO, content_type: str | None
+) -> FormAttachment:
     """Fill an expected media slot of a draft or version; unknown names are 404."""
     slot = db.session.execute(
         sa.select(FormAttachment).where(
@@ -312,13 +368,7 @@ def publish_file(
     data = path.read_bytes()
     source = read_source(data, path.name, path.stem)
     xml, info = source[0], source[1]
-    form = db.session.execute(
-        sa.select(Form).where(
-            Form.project_id == project_id,
-            Form.xml_form_id == info.form_id,
-            Form.deleted_at.is_(None),
-        )
-    ).scalar()
+    form = find_form(project_id, info.form_id)
     if form is not None and form.current_def is not None:
         current = form.current_def
         if current.version == info.version:
@@ -327,8 +377,13 @@ def publish_file(
             changed = _fill_media_from_dir(current, path.parent)
             return form, current, changed
     form, draft, _ = create_draft(
-        project_id, data, filename=path.name, actor_id=actor_id, fallback_form_id=path.stem,
-        form=form, source=source,
+        project_id,
+        data,
+        filename=path.name,
+        actor_id=actor_id,
+        fallback_form_id=path.stem,
+        form=form,
+        source=source,
     )
     _fill_media_from_dir(draft, path.parent)
     published = publish_draft(form, actor_id=actor_id)

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from server import audit, blobs, problem
 from server.db import db
+from server.forms import get_form as find_form  # noqa: F401  (re-exported)
 from server.models import (
     Form,
     FormDef,
@@ -84,20 +85,6 @@ def parse(xml: bytes) -> Envelope:
         raise problem.unparseable("xml", err.message) from err
 
 
-def find_form(project_id: int, xml_form_id: str) -> Form:
-    """The live form with this xmlFormId in the project, or 404.1."""
-    form = db.session.execute(
-        sa.select(Form).where(
-            Form.project_id == project_id,
-            Form.xml_form_id == xml_form_id,
-            Form.deleted_at.is_(None),
-        )
-    ).scalar()
-    if form is None:
-        raise problem.not_found()
-    return form
-
-
 def target_for(form: Form, envelope: Envelope, *, draft: bool = False) -> FormTarget:
     """Pick the form version the submission names (any published one), or 404.6/409.2."""
     if draft:
@@ -108,7 +95,8 @@ def target_for(form: Form, envelope: Envelope, *, draft: bool = False) -> FormTa
         if form.state == "closed" or form.current_def_id is None:
             raise problem.not_accepting_submissions()
         row = db.session.execute(
-            sa.select(FormDef.id, FormDef.binary_paths).where(
+            sa.select(FormDef.id, FormDef.binary_paths)
+            .where(
                 FormDef.form_id == form.id,
                 FormDef.version == envelope.version,
                 FormDef.published_at.is_not(None),
@@ -122,7 +110,9 @@ def target_for(form: Form, envelope: Envelope, *, draft: bool = False) -> FormTa
     return FormTarget(form.id, form_def.id, tuple(form_def.binary_paths or ()))
 
 
-def expected_attachments(envelope: Envelope, binary_paths: t.Iterable[str]) -> list[str]:
+def expected_attachments(
+    envelope: Envelope, binary_paths: t.Iterable[str]
+) -> list[str]:
     """File names the submission expects: values of binary fields, or encrypted parts."""
     names: list[str] = []
     if envelope.encrypted:
@@ -185,7 +175,9 @@ def ingest(
         try:
             if attempt:  # someone else wrote in between: read again
                 state = _read_state(target, envelope, draft)
-            result = _apply(target, envelope, xml, expected, arrived, draft, meta, state)
+            result = _apply(
+                target, envelope, xml, expected, arrived, draft, meta, state
+            )
             db.session.commit()
             return result
         except (IntegrityError, _Retry):
@@ -215,7 +207,9 @@ def _read_state(target: FormTarget, envelope: Envelope, draft: bool) -> _State:
     outcome = classify(
         envelope, same[1] if same else None, deprecated[1] if deprecated else None
     )
-    return _State(same[0] if same else None, deprecated[0] if deprecated else None, outcome)
+    return _State(
+        same[0] if same else None, deprecated[0] if deprecated else None, outcome
+    )
 
 
 def _still_wanted(state: _State, expected: list[str]) -> list[str]:
@@ -247,7 +241,9 @@ def _raise_for(outcome: Outcome, envelope: Envelope) -> None:
         raise problem.deprecated_id_not_found(envelope.deprecated_id or "")
 
 
-def _stored(form_id: int, draft: bool, instance_id: str) -> tuple[t.Any, StoredVersion] | None:
+def _stored(
+    form_id: int, draft: bool, instance_id: str
+) -> tuple[t.Any, StoredVersion] | None:
     row = db.session.execute(
         sa.select(
             SubmissionDef.id,
@@ -289,12 +285,17 @@ def _apply(
         filled = _fill(row.id, arrived)
         if filled:
             audit.log(
-                "submission.attachment.update", "submission", row.submission_id,
-                actor_id=meta["actor_id"], details={"names": list(filled)},
+                "submission.attachment.update",
+                "submission",
+                row.submission_id,
+                actor_id=meta["actor_id"],
+                details={"names": list(filled)},
             )
         return IngestResult(outcome, row.submission_id, row.instance_id, filled)
     if outcome is Outcome.EDIT:
-        return _edit(target, envelope, xml, expected, arrived, draft, meta, state.deprecated)
+        return _edit(
+            target, envelope, xml, expected, arrived, draft, meta, state.deprecated
+        )
     _raise_for(outcome, envelope)
     raise AssertionError(f"unhandled outcome {outcome}")
 
@@ -364,14 +365,25 @@ def _create(target, envelope, xml, expected, arrived, draft, meta) -> IngestResu
     ).scalar_one()
     def_id = _insert_def(submission_id, target, envelope, xml, draft, meta, now)
     _insert_slots(
-        def_id, {n: (arrived[n].sha256 if n in arrived else None) for n in expected}, now
+        def_id,
+        {n: (arrived[n].sha256 if n in arrived else None) for n in expected},
+        now,
     )
     audit.log(
-        "submission.create", "submission", submission_id, actor_id=meta["actor_id"],
-        details={"instanceId": envelope.instance_id, "formDefId": target.form_def_id,
-                 "attachments": len(arrived), "expected": len(expected)},
+        "submission.create",
+        "submission",
+        submission_id,
+        actor_id=meta["actor_id"],
+        details={
+            "instanceId": envelope.instance_id,
+            "formDefId": target.form_def_id,
+            "attachments": len(arrived),
+            "expected": len(expected),
+        },
     )
-    return IngestResult(Outcome.NEW, submission_id, envelope.instance_id, tuple(arrived))
+    return IngestResult(
+        Outcome.NEW, submission_id, envelope.instance_id, tuple(arrived)
+    )
 
 
 def _fill(def_id: int, arrived: Mapping[str, blobs.BlobInfo]) -> tuple[str, ...]:
@@ -420,8 +432,15 @@ def _edit(target, envelope, xml, expected, arrived, draft, meta, old) -> IngestR
         .values(review_state="edited", updated_at=now)
     )
     audit.log(
-        "submission.update.version", "submission", old.submission_id,
+        "submission.update.version",
+        "submission",
+        old.submission_id,
         actor_id=meta["actor_id"],
-        details={"instanceId": envelope.instance_id, "deprecatedId": envelope.deprecated_id},
+        details={
+            "instanceId": envelope.instance_id,
+            "deprecatedId": envelope.deprecated_id,
+        },
     )
-    return IngestResult(Outcome.EDIT, old.submission_id, old.instance_id, tuple(arrived))
+    return IngestResult(
+        Outcome.EDIT, old.submission_id, old.instance_id, tuple(arrived)
+    )

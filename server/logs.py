@@ -18,7 +18,9 @@ class RedactTokens(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.args:
-            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+            record.args = tuple(
+                redact(a) if isinstance(a, str) else a for a in record.args
+            )
         record.msg = redact(str(record.msg))
         return True
 

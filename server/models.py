@@ -219,7 +219,9 @@ class Comment(db.Model):
 
     __tablename__ = "comments"
     id: Mapped[int] = mapped_column(primary_key=True)
-    submission_id: Mapped[int] = mapped_column(sa.ForeignKey("submissions.id"), index=True)
+    submission_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("submissions.id"), index=True
+    )
     actor_id: Mapped[int] = mapped_column(sa.ForeignKey("actors.id"))
     body: Mapped[str] = mapped_column(sa.Text)
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
@@ -235,7 +237,9 @@ class Audit(db.Model):
     actee_type: Mapped[str | None] = mapped_column(sa.String(32))
     actee_id: Mapped[str | None] = mapped_column(sa.String(255))
     details: Mapped[dict[str, t.Any] | None] = mapped_column(JsonType)
-    logged_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow, index=True)
+    logged_at: Mapped[dt.datetime] = mapped_column(
+        Timestamp, default=utcnow, index=True
+    )
 
 
 class ProjectRole(db.Model):
@@ -243,5 +247,7 @@ class ProjectRole(db.Model):
 
     __tablename__ = "project_roles"
     actor_id: Mapped[int] = mapped_column(sa.ForeignKey("actors.id"), primary_key=True)
-    project_id: Mapped[int] = mapped_column(sa.ForeignKey("projects.id"), primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("projects.id"), primary_key=True
+    )
     role: Mapped[str] = mapped_column(sa.String(16))  # manager | viewer | formfill

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app, g, request, send_file
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
-from server import auth, blobs, ingest, openrosa_xml, problem
+from server import auth, blobs, forms, ingest, openrosa_xml, problem
 from server.db import db
 from server.models import Assignment, Form, FormAttachment, FormDef
 
@@ -36,35 +36,49 @@ def _before() -> None:
     g.openrosa = endpoint in _STRICT or "X-OpenRosa-Version" in request.headers
     g.auth = auth.resolve(g.get("url_token"))
     if endpoint in _STRICT and request.headers.get("X-OpenRosa-Version") != "1.0":
-        raise problem.invalid_header("X-OpenRosa-Version", request.headers.get("X-OpenRosa-Version"))
+        raise problem.invalid_header(
+            "X-OpenRosa-Version", request.headers.get("X-OpenRosa-Version")
+        )
 
 
 def base_url(project_id: int) -> str:
     """Absolute ``…/v1[/key/T]/projects/{p}`` built from the request's own path."""
     public = current_app.config.get("PUBLIC_URL")
-    root = (public.rstrip("/") if public else request.host_url.rstrip("/")) + request.script_root
+    root = (
+        public.rstrip("/") if public else request.host_url.rstrip("/")
+    ) + request.script_root
     path = request.path
     marker = f"/projects/{project_id}"
     prefix = path[: path.index(marker)] if marker in path else "/v1"
     return f"{root}{prefix}{marker}"
 
 
-def _readable_forms(project_id: int, form_id_filter: str | None) -> list[tuple[Form, FormDef]]:
+def _readable_forms(
+    project_id: int, form_id_filter: str | None
+) -> list[tuple[Form, FormDef]]:
     caller = auth.require("form.read", project_id)
     query = (
         sa.select(Form, FormDef)
         .join(FormDef, FormDef.id == Form.current_def_id)
-        .where(Form.project_id == project_id, Form.deleted_at.is_(None), Form.state == "open")
+        .where(
+            Form.project_id == project_id,
+            Form.deleted_at.is_(None),
+            Form.state == "open",
+        )
     )
     if caller.kind == "field_key":
         query = query.join(
             Assignment,
-            sa.and_(Assignment.form_id == Form.id, Assignment.actor_id == caller.actor_id),
+            sa.and_(
+                Assignment.form_id == Form.id, Assignment.actor_id == caller.actor_id
+            ),
         )
     if form_id_filter:
         query = query.where(Form.xml_form_id == form_id_filter)
     rows = db.session.execute(query).all()
-    return sorted(rows, key=lambda r: ((r[1].name or r[0].xml_form_id).lower(), r[0].xml_form_id))
+    return sorted(
+        rows, key=lambda r: ((r[1].name or r[0].xml_form_id).lower(), r[0].xml_form_id)
+    )
 
 
 @bp.get("/projects/<int:project_id>/formList")
@@ -85,18 +99,14 @@ def form_list(project_id: int) -> ResponseReturnValue:
         for form, form_def in _readable_forms(project_id, request.args.get("formID"))
     ]
     body = openrosa_xml.form_list(items)
-    return openrosa_xml.openrosa_headers(Response(body, content_type=openrosa_xml.TEXT_XML))
+    return openrosa_xml.openrosa_headers(
+        Response(body, content_type=openrosa_xml.TEXT_XML)
+    )
 
 
 def _form_for_download(project_id: int, xml_form_id: str) -> tuple[Form, FormDef]:
     caller = auth.require("form.read", project_id)
-    form = db.session.execute(
-        sa.select(Form).where(
-            Form.project_id == project_id,
-            Form.xml_form_id == xml_form_id,
-            Form.deleted_at.is_(None),
-        )
-    ).scalar()
+    form = forms.find_form(project_id, xml_form_id)
     if form is None or form.current_def is None:
         raise problem.not_found()
     if caller.kind == "field_key" and (
@@ -136,11 +146,15 @@ def manifest(project_id: int, xml_form_id: str) -> ResponseReturnValue:
         for name, md5 in rows
     ]
     body = openrosa_xml.manifest(files)
-    return openrosa_xml.openrosa_headers(Response(body, content_type=openrosa_xml.TEXT_XML))
+    return openrosa_xml.openrosa_headers(
+        Response(body, content_type=openrosa_xml.TEXT_XML)
+    )
 
 
 @bp.get("/projects/<int:project_id>/forms/<xml_form_id>/attachments/<path:name>")
-def form_attachment(project_id: int, xml_form_id: str, name: str) -> ResponseReturnValue:
+def form_attachment(
+    project_id: int, xml_form_id: str, name: str
+) -> ResponseReturnValue:
     """Stream one form media file, with its md5 as ETag (304 when unchanged)."""
     _form, form_def = _form_for_download(project_id, xml_form_id)
     row = db.session.execute(
@@ -155,7 +169,9 @@ def form_attachment(project_id: int, xml_form_id: str, name: str) -> ResponseRet
 
 def send_blob(blob: blobs.Blob, name: str) -> Response:
     """Stream a blob from disk with ETag = md5 and conditional handling."""
-    mimetype = blob.content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+    mimetype = (
+        blob.content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
+    )
     response = send_file(
         blobs.blob_path(blob.sha256),
         mimetype=mimetype,

@@ -62,7 +62,9 @@ def manifest(files: t.Iterable[dict[str, t.Any]]) -> str:
             f"<downloadUrl>{escape(item['download_url'])}</downloadUrl>"
         )
         if item.get("integrity_url"):
-            parts.append(f"<integrityUrl>{escape(item['integrity_url'])}</integrityUrl>")
+            parts.append(
+                f"<integrityUrl>{escape(item['integrity_url'])}</integrityUrl>"
+            )
         parts.append("</mediaFile>")
     parts.append("</manifest>")
     return "".join(parts)

@@ -46,7 +46,9 @@ def invalid_header(field: str, value: str | None) -> Problem:
 
 
 def missing_multipart_field(field: str) -> Problem:
-    return Problem(400.7, f"Required multipart POST field {field} missing.", {"field": field})
+    return Problem(
+        400.7, f"Required multipart POST field {field} missing.", {"field": field}
+    )
 
 
 def unexpected_value(field: str, reason: str) -> Problem:
@@ -95,7 +97,8 @@ def authentication_required() -> Problem:
 
 def insufficient_rights() -> Problem:
     return Problem(
-        403.1, "The authentication you provided does not have rights to perform that action."
+        403.1,
+        "The authentication you provided does not have rights to perform that action.",
     )
 
 
@@ -196,12 +199,16 @@ def submission_deleted(instance_id: str) -> Problem:
 
 
 def internal_error() -> Problem:
-    return Problem(500.1, "An unknown internal problem has occurred. Please try again later.")
+    return Problem(
+        500.1, "An unknown internal problem has occurred. Please try again later."
+    )
 
 
 # REST API (server/api/*): appended for the Central REST subset.
 def unexpected_attribute(field: str) -> Problem:
-    return Problem(400.4, f"Passed parameter {field} was not expected.", {"field": field})
+    return Problem(
+        400.4, f"Passed parameter {field} was not expected.", {"field": field}
+    )
 
 
 def unparseable_odata(reason: str) -> Problem:
@@ -232,7 +239,7 @@ def unsupported_odata_expression(at: int, text: str) -> Problem:
     return Problem(
         501.4,
         "The given OData filter expression uses features not supported by this server: "
-        f'{text!r} at {at}',
+        f"{text!r} at {at}",
         {"at": at, "text": text},
     )
 

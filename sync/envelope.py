@@ -94,11 +94,17 @@ def parse_submission(
     if not xml or not xml.strip():
         raise MalformedSubmissionError(reason="the XML is empty")
     if len(xml) > max_bytes:
-        raise MalformedSubmissionError(reason=f"the XML is larger than {max_bytes} bytes")
+        raise MalformedSubmissionError(
+            reason=f"the XML is larger than {max_bytes} bytes"
+        )
     try:
-        root = fromstring(xml, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        root = fromstring(
+            xml, forbid_dtd=True, forbid_entities=True, forbid_external=True
+        )
     except DefusedXmlException as err:
-        raise MalformedSubmissionError(reason="DTDs and entities are not allowed") from err
+        raise MalformedSubmissionError(
+            reason="DTDs and entities are not allowed"
+        ) from err
     except (ParseError, ValueError) as err:
         raise MalformedSubmissionError(reason="it is not well-formed XML") from err
     _check_depth(root, max_depth)

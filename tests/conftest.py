@@ -21,8 +21,14 @@ PG_URL = os.environ.get("DATABASE_URL")
 def _migrate(url: str, instance: Path) -> None:
     from flask_migrate import upgrade
 
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url,
-                      "OUTREACH_DATA_DIR": str(instance / "blobs"), "SECRET_KEY": "test"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "OUTREACH_DATA_DIR": str(instance / "blobs"),
+            "SECRET_KEY": "test",
+        }
+    )
     with app.app_context():
         upgrade(directory=str(Path(__file__).parent.parent / "server" / "migrations"))
         db.engine.dispose()
@@ -52,9 +58,15 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> str:
 def _truncate_postgres(url: str) -> None:
     engine = sa.create_engine(normalise_database_url(url))
     with engine.begin() as conn:
-        tables = [r[0] for r in conn.execute(sa.text(
-            "SELECT tablename FROM pg_tables WHERE schemaname='public' "
-            "AND tablename <> 'alembic_version'"))]
+        tables = [
+            r[0]
+            for r in conn.execute(
+                sa.text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname='public' "
+                    "AND tablename <> 'alembic_version'"
+                )
+            )
+        ]
         conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
     engine.dispose()
 
@@ -73,13 +85,15 @@ def database_url(template_db: str, tmp_path: Path) -> str:
 @pytest.fixture
 def app(database_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     """The app on a fresh database."""
-    app = create_app({
-        "TESTING": True,
-        "SECRET_KEY": "test",
-        "SQLALCHEMY_DATABASE_URI": database_url,
-        "OUTREACH_DATA_DIR": str(tmp_path / "blobs"),
-        "XLSFORMS_DIR": str(tmp_path / "no-forms"),
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "OUTREACH_DATA_DIR": str(tmp_path / "blobs"),
+            "XLSFORMS_DIR": str(tmp_path / "no-forms"),
+        }
+    )
     yield app
     with app.app_context():
         db.session.remove()
@@ -110,7 +124,10 @@ class Seed:
             db.session.add(project)
             db.session.flush()
             self.project_id = project.id
-            self.admin_email, self.admin_password = "admin@example.org", "correct horse battery"
+            self.admin_email, self.admin_password = (
+                "admin@example.org",
+                "correct horse battery",
+            )
             create_user(self.admin_email, self.admin_password, admin=True)
             form, _draft, _w = create_draft(project.id, factories.xform())
             publish_draft(form)
@@ -134,18 +151,30 @@ class OpenRosa:
     def __init__(self, client: t.Any, seed: Seed) -> None:
         self.client, self.seed = client, seed
 
-    def submit(self, xml: bytes, files: dict[str, bytes] | None = None, extra: dict | None = None,
-               headers: dict | None = None, base: str | None = None):  # type: ignore[no-untyped-def]
+    def submit(
+        self,
+        xml: bytes,
+        files: dict[str, bytes] | None = None,
+        extra: dict | None = None,
+        headers: dict | None = None,
+        base: str | None = None,
+    ):  # type: ignore[no-untyped-def]
         import io
 
-        data: dict[str, t.Any] = {"xml_submission_file": (io.BytesIO(xml), "submission.xml", "text/xml")}
+        data: dict[str, t.Any] = {
+            "xml_submission_file": (io.BytesIO(xml), "submission.xml", "text/xml")
+        }
         for name, content in (files or {}).items():
             data[name] = (io.BytesIO(content), name, "image/jpeg")
         data.update(extra or {})
         hdrs = {"X-OpenRosa-Version": "1.0"}
         hdrs.update(headers or {})
-        return self.client.post(f"{base or self.seed.key_base}/submission", data=data,
-                                headers=hdrs, content_type="multipart/form-data")
+        return self.client.post(
+            f"{base or self.seed.key_base}/submission",
+            data=data,
+            headers=hdrs,
+            content_type="multipart/form-data",
+        )
 
 
 @pytest.fixture

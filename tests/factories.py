@@ -30,8 +30,12 @@ MEDIA_FORM_MD = """
 """
 
 
-def xform(form_id: str = "photos", version: str = "1", title: str = "Photos",
-          template: str = PHOTO_FORM_MD) -> bytes:
+def xform(
+    form_id: str = "photos",
+    version: str = "1",
+    title: str = "Photos",
+    template: str = PHOTO_FORM_MD,
+) -> bytes:
     """A real XForm produced by pyxform from a markdown XLSForm."""
     md = template.format(form_id=form_id, version=version, title=title)
     return convert(xlsform=md).xform.encode("utf-8")
@@ -53,7 +57,8 @@ def submission_xml(
     """Instance XML as Collect writes it (``orx`` meta namespace)."""
     instance_id = instance_id or new_instance_id()
     body = "".join(
-        f"<{k}>{escape(v)}</{k}>" for k, v in (fields or {"village": "Bản A Ur"}).items()
+        f"<{k}>{escape(v)}</{k}>"
+        for k, v in (fields or {"village": "Bản A Ur"}).items()
     )
     meta = f"<orx:instanceID>{instance_id}</orx:instanceID>"
     if deprecated_id:
@@ -65,4 +70,4 @@ def submission_xml(
         f'<data xmlns:jr="http://openrosa.org/javarosa" '
         f'xmlns:orx="http://openrosa.org/xforms" id="{form_id}" version="{version}">'
         f"{body}<meta>{meta}</meta></data>"
-    ).encode("utf-8")
+    ).encode()

@@ -58,8 +58,14 @@ class LiveServer:
 
     def cli(self, *args: str) -> str:
         """Run an `outreach` command with the server's environment; return stdout."""
-        result = subprocess.run([str(BIN / "outreach"), *args], env=self.env, text=True,
-                                capture_output=True, timeout=300, cwd=self.workdir)
+        result = subprocess.run(
+            [str(BIN / "outreach"), *args],
+            env=self.env,
+            text=True,
+            capture_output=True,
+            timeout=300,
+            cwd=self.workdir,
+        )
         if result.returncode != 0:
             raise RuntimeError(f"outreach {' '.join(args)} failed:\n{result.stderr}")
         return result.stdout
@@ -68,9 +74,18 @@ class LiveServer:
         self.port = _free_port()
         log = open(self.workdir / "server.log", "w")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [str(BIN / "outreach"), "serve", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", str(workers)],
-            env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir,
+            [
+                str(BIN / "outreach"),
+                "serve",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(workers),
+            ],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=self.workdir,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -94,7 +109,11 @@ class LiveServer:
         if self.pg_database:
             engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
             with engine.connect() as conn:
-                conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{self.pg_database}" WITH (FORCE)'))
+                conn.execute(
+                    sa.text(
+                        f'DROP DATABASE IF EXISTS "{self.pg_database}" WITH (FORCE)'
+                    )
+                )
             engine.dispose()
 
     def log(self) -> str:
@@ -102,22 +121,29 @@ class LiveServer:
 
     def count(self, table: str, where: str = "") -> int:
         """Count rows straight from the database the server uses."""
-        engine = sa.create_engine(self.env["DATABASE_URL"].replace(
-            "postgresql://", "postgresql+psycopg://"))
+        engine = sa.create_engine(
+            self.env["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://")
+        )
         with engine.connect() as conn:
-            value = conn.execute(sa.text(f"SELECT count(*) FROM {table} {where}")).scalar_one()
+            value = conn.execute(
+                sa.text(f"SELECT count(*) FROM {table} {where}")
+            ).scalar_one()
         engine.dispose()
         return int(value)
 
 
-def make_server(backend: str, workdir: Path, xlsforms_dir: Path | None = None) -> LiveServer:
+def make_server(
+    backend: str, workdir: Path, xlsforms_dir: Path | None = None
+) -> LiveServer:
     """Prepare (not start) a server with a fresh database of the given backend."""
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env.update({
-        "SECRET_KEY": secrets.token_hex(16),
-        "OUTREACH_DATA_DIR": str(workdir / "blobs"),
-        "XLSFORMS_DIR": str(xlsforms_dir or workdir / "xlsforms"),
-    })
+    env.update(
+        {
+            "SECRET_KEY": secrets.token_hex(16),
+            "OUTREACH_DATA_DIR": str(workdir / "blobs"),
+            "XLSFORMS_DIR": str(xlsforms_dir or workdir / "xlsforms"),
+        }
+    )
     server = LiveServer(backend, workdir, env)
     if backend == "postgres":
         name = f"outreach_live_{secrets.token_hex(4)}"
@@ -152,7 +178,12 @@ def backends() -> list[t.Any]:
 
     wanted = ["postgres"] if os.environ.get("DATABASE_URL") else ["sqlite", "postgres"]
     return [
-        pytest.param(b, marks=pytest.mark.skipif(
-            b == "postgres" and not postgres_available(), reason="PostgreSQL not reachable"))
+        pytest.param(
+            b,
+            marks=pytest.mark.skipif(
+                b == "postgres" and not postgres_available(),
+                reason="PostgreSQL not reachable",
+            ),
+        )
         for b in wanted
     ]

@@ -20,7 +20,15 @@ def _invoke(runner, *args):  # type: ignore[no-untyped-def]
 
 
 def test_user_and_project_create(app, runner):
-    result = _invoke(runner, "user-create", "--email", "a@b.vn", "--password", "mật-khẩu-dài-1", "--admin")
+    result = _invoke(
+        runner,
+        "user-create",
+        "--email",
+        "a@b.vn",
+        "--password",
+        "mật-khẩu-dài-1",
+        "--admin",
+    )
     assert result.exit_code == 0, result.output
     result = _invoke(runner, "project-create", "Nam Giang")
     assert result.exit_code == 0 and result.output.strip().isdigit()
@@ -33,9 +41,24 @@ def test_user_and_project_create(app, runner):
 
 
 def test_user_create_rejects_short_password_and_duplicates(app, runner):
-    assert _invoke(runner, "user-create", "--email", "a@b.vn", "--password", "short").exit_code == 1
-    assert _invoke(runner, "user-create", "--email", "a@b.vn", "--password", "long-enough-1").exit_code == 0
-    assert _invoke(runner, "user-create", "--email", "a@b.vn", "--password", "long-enough-2").exit_code == 1
+    assert (
+        _invoke(
+            runner, "user-create", "--email", "a@b.vn", "--password", "short"
+        ).exit_code
+        == 1
+    )
+    assert (
+        _invoke(
+            runner, "user-create", "--email", "a@b.vn", "--password", "long-enough-1"
+        ).exit_code
+        == 0
+    )
+    assert (
+        _invoke(
+            runner, "user-create", "--email", "a@b.vn", "--password", "long-enough-2"
+        ).exit_code
+        == 1
+    )
 
 
 def test_forms_publish_is_idempotent_and_needs_new_version(app, runner, tmp_path):
@@ -50,7 +73,9 @@ def test_forms_publish_is_idempotent_and_needs_new_version(app, runner, tmp_path
     clash = runner.invoke(main, ["forms", "publish", str(path), "--project", "1"])
     assert clash.exit_code == 1
     path.write_bytes(factories.xform(version="2", title="Changed"))
-    assert _invoke(runner, "forms", "publish", str(path), "--project", "1").exit_code == 0
+    assert (
+        _invoke(runner, "forms", "publish", str(path), "--project", "1").exit_code == 0
+    )
     with app.app_context():
         form = db.session.scalars(sa.select(Form)).one()
         assert form.current_def.version == "2"
@@ -62,10 +87,22 @@ def test_app_user_create_prints_url_qr_and_png(app, runner, tmp_path):
     path.write_bytes(factories.xform())
     _invoke(runner, "forms", "publish", str(path), "--project", "1")
     png = tmp_path / "qr.png"
-    result = _invoke(runner, "app-user-create", "Máy 1", "--project", "1",
-                     "--url", "http://192.168.1.10:8080", "--png", str(png))
+    result = _invoke(
+        runner,
+        "app-user-create",
+        "Máy 1",
+        "--project",
+        "1",
+        "--url",
+        "http://192.168.1.10:8080",
+        "--png",
+        str(png),
+    )
     assert result.exit_code == 0, result.output
-    url = re.search(r"http://192\.168\.1\.10:8080/v1/key/([A-Za-z0-9!$]{64})/projects/1", result.output)
+    url = re.search(
+        r"http://192\.168\.1\.10:8080/v1/key/([A-Za-z0-9!$]{64})/projects/1",
+        result.output,
+    )
     assert url, result.output
     assert "█" in result.output or "▀" in result.output  # terminal QR
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -74,10 +111,15 @@ def test_app_user_create_prints_url_qr_and_png(app, runner, tmp_path):
     assert Image.open(png).size[0] > 100
     with app.app_context():
         key = db.session.scalars(sa.select(FieldKey)).one()
-        assert db.session.scalars(sa.select(Assignment.actor_id)).all() == [key.actor_id]
+        assert db.session.scalars(sa.select(Assignment.actor_id)).all() == [
+            key.actor_id
+        ]
     # the token works and is stored hashed only
     client = app.test_client()
-    r = client.get(f"/v1/key/{url.group(1)}/projects/1/formList", headers={"X-OpenRosa-Version": "1.0"})
+    r = client.get(
+        f"/v1/key/{url.group(1)}/projects/1/formList",
+        headers={"X-OpenRosa-Version": "1.0"},
+    )
     assert r.status_code == 200 and b"photos" in r.data
     with app.app_context():
         from server.models import AuthSession
@@ -90,7 +132,9 @@ def test_collect_settings_payload_roundtrips():
     from server.cli import collect_settings, settings_qr_payload
 
     settings = collect_settings("http://h/v1/key/T/projects/1", "Máy 1", "Dự án")
-    decoded = json.loads(zlib.decompress(base64.b64decode(settings_qr_payload(settings))))
+    decoded = json.loads(
+        zlib.decompress(base64.b64decode(settings_qr_payload(settings)))
+    )
     assert decoded["general"]["server_url"] == "http://h/v1/key/T/projects/1"
     assert decoded["project"]["name"] == "Dự án"
 

@@ -21,8 +21,14 @@ def test_normalise_database_url(url, expected):
 
 
 def test_load_config_reads_environment():
-    config = load_config({"DATABASE_URL": "postgres://a@b/c", "MAX_SUBMISSION_BYTES": "1234",
-                          "OUTREACH_DATA_DIR": "/srv/blobs", "UNRELATED": "x"})
+    config = load_config(
+        {
+            "DATABASE_URL": "postgres://a@b/c",
+            "MAX_SUBMISSION_BYTES": "1234",
+            "OUTREACH_DATA_DIR": "/srv/blobs",
+            "UNRELATED": "x",
+        }
+    )
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://a@b/c"
     assert config["MAX_SUBMISSION_BYTES"] == 1234
     assert config["OUTREACH_DATA_DIR"] == "/srv/blobs"

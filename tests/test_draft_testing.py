@@ -22,17 +22,25 @@ def _draft(app, seed):  # type: ignore[no-untyped-def]
 
     with app.app_context():
         form = db.session.get(Form, seed.form_id)
-        _form, draft, _w = create_draft(seed.project_id, factories.xform(version="2"), form=form)
+        _form, draft, _w = create_draft(
+            seed.project_id, factories.xform(version="2"), form=form
+        )
         db.session.commit()
         return draft.draft_token
 
 
 def _post(client, base, xml):  # type: ignore[no-untyped-def]
-    return client.post(f"{base}/submission", headers=OR, content_type="multipart/form-data",
-                       data={"xml_submission_file": (io.BytesIO(xml), "submission.xml")})
+    return client.post(
+        f"{base}/submission",
+        headers=OR,
+        content_type="multipart/form-data",
+        data={"xml_submission_file": (io.BytesIO(xml), "submission.xml")},
+    )
 
 
-def test_collect_can_test_a_draft_without_touching_live_data(app, client, seed, openrosa):
+def test_collect_can_test_a_draft_without_touching_live_data(
+    app, client, seed, openrosa
+):
     token = _draft(app, seed)
     base = f"/v1/test/{token}/projects/{seed.project_id}/forms/photos/draft"
     listing = client.get(f"{base}/formList", headers=OR)
@@ -44,16 +52,30 @@ def test_collect_can_test_a_draft_without_touching_live_data(app, client, seed, 
     assert xform.find(f"{NS}hash").text == "md5:" + hashlib.md5(body.data).hexdigest()
     assert client.head(f"{base}/submission", headers=OR).status_code == 204
     iid = factories.new_instance_id()
-    assert _post(client, base, factories.submission_xml(version="2", instance_id=iid)).status_code == 201
+    assert (
+        _post(
+            client, base, factories.submission_xml(version="2", instance_id=iid)
+        ).status_code
+        == 201
+    )
     # the same instanceID on the live form is a separate, new submission
-    assert openrosa.submit(factories.submission_xml(version="1", instance_id=iid)).status_code == 201
+    assert (
+        openrosa.submit(
+            factories.submission_xml(version="1", instance_id=iid)
+        ).status_code
+        == 201
+    )
     with app.app_context():
-        rows = db.session.execute(sa.select(Submission.instance_id, Submission.draft)).all()
+        rows = db.session.execute(
+            sa.select(Submission.instance_id, Submission.draft)
+        ).all()
     assert sorted(rows, key=lambda r: r[1]) == [(iid, False), (iid, True)]
 
 
 def test_wrong_draft_token_is_404_4(app, client, seed):
     _draft(app, seed)
-    r = client.get(f"/v1/test/{'x' * 64}/projects/{seed.project_id}/forms/photos/draft/formList",
-                   headers=OR)
+    r = client.get(
+        f"/v1/test/{'x' * 64}/projects/{seed.project_id}/forms/photos/draft/formList",
+        headers=OR,
+    )
     assert r.status_code == 404 and b"draft testing" in r.data

@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-FORBIDDEN = {"flask", "flask_sqlalchemy", "flask_migrate", "sqlalchemy", "server", "werkzeug"}
+FORBIDDEN = {
+    "flask",
+    "flask_sqlalchemy",
+    "flask_migrate",
+    "sqlalchemy",
+    "server",
+    "werkzeug",
+}
 
 
 def _imports(path: Path) -> set[str]:
@@ -28,7 +35,9 @@ def _imports(path: Path) -> set[str]:
     ids=lambda p: str(p.relative_to(ROOT)),
 )
 def test_pure_library_imports(path):
-    assert not (_imports(path) & FORBIDDEN), f"{path} imports {_imports(path) & FORBIDDEN}"
+    assert not (_imports(path) & FORBIDDEN), (
+        f"{path} imports {_imports(path) & FORBIDDEN}"
+    )
 
 
 def test_checker_sees_a_forbidden_import(tmp_path):

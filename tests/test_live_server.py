@@ -14,7 +14,10 @@ from tests import factories, live
 
 pytestmark = pytest.mark.slow
 
-OR = {"X-OpenRosa-Version": "1.0", "User-Agent": "org.odk.collect.android/v2024.3.1 test"}
+OR = {
+    "X-OpenRosa-Version": "1.0",
+    "User-Agent": "org.odk.collect.android/v2024.3.1 test",
+}
 NS_LIST = "{http://openrosa.org/xforms/xformsList}"
 NS_MAN = "{http://openrosa.org/xforms/xformsManifest}"
 
@@ -38,7 +41,10 @@ def server(request, tmp_path_factory):  # type: ignore[no-untyped-def]
     forms = workdir / "xlsforms"
     forms.mkdir()
     (forms / "field.xml").write_bytes(
-        factories.xform("field", "2026112801", "Buổi truyền thông", template=FIELD_FORM_MD))
+        factories.xform(
+            "field", "2026112801", "Buổi truyền thông", template=FIELD_FORM_MD
+        )
+    )
     (forms / "communes.csv").write_bytes(COMMUNES)
     srv = live.make_server(request.param, workdir, forms)
     try:
@@ -46,44 +52,80 @@ def server(request, tmp_path_factory):  # type: ignore[no-untyped-def]
         srv.admin_password = live.admin_password(setup_output)
         srv.start(workers=4)
         srv.key_url = live.parse_key_url(
-            srv.cli("app-user-create", "Điện thoại 1", "--project", "1", "--url", srv.url))
+            srv.cli(
+                "app-user-create", "Điện thoại 1", "--project", "1", "--url", srv.url
+            )
+        )
         yield srv
     finally:
         srv.stop()
 
 
-def _post(url: str, xml: bytes, files: dict[str, bytes] | None = None,
-          extra: dict[str, str] | None = None) -> requests.Response:
+def _post(
+    url: str,
+    xml: bytes,
+    files: dict[str, bytes] | None = None,
+    extra: dict[str, str] | None = None,
+) -> requests.Response:
     parts = [("xml_submission_file", ("submission.xml", xml, "text/xml"))]
-    parts += [(name, (name, data, "image/jpeg")) for name, data in (files or {}).items()]
+    parts += [
+        (name, (name, data, "image/jpeg")) for name, data in (files or {}).items()
+    ]
     parts += [(k, (None, v)) for k, v in (extra or {}).items()]
-    return requests.post(f"{url}/submission?deviceID=collect:test", files=parts, headers=OR,
-                         timeout=30)
+    return requests.post(
+        f"{url}/submission?deviceID=collect:test", files=parts, headers=OR, timeout=30
+    )
 
 
-def _xml(instance_id: str, deprecated_id: str | None = None, total: str = "42") -> bytes:
+def _xml(
+    instance_id: str, deprecated_id: str | None = None, total: str = "42"
+) -> bytes:
     return factories.submission_xml(
-        form_id="field", version="2026112801", instance_id=instance_id,
+        form_id="field",
+        version="2026112801",
+        instance_id=instance_id,
         deprecated_id=deprecated_id,
-        fields={"commune": "20314", "total": total, "photo1": "p1.jpg", "photo2": "p2.jpg"})
+        fields={
+            "commune": "20314",
+            "total": total,
+            "photo1": "p1.jpg",
+            "photo2": "p2.jpg",
+        },
+    )
 
 
 def test_collect_flow_end_to_end(server):
     base = server.key_url
     # formList → download (md5 matches) → manifest → media
-    listing = requests.get(f"{base}/formList?deviceID=collect:test", headers=OR, timeout=10)
+    listing = requests.get(
+        f"{base}/formList?deviceID=collect:test", headers=OR, timeout=10
+    )
     assert listing.status_code == 200 and "text/xml" in listing.headers["Content-Type"]
     xform = ET.fromstring(listing.content).find(f"{NS_LIST}xform")
     assert xform.find(f"{NS_LIST}formID").text == "field"
-    download = requests.get(xform.find(f"{NS_LIST}downloadUrl").text, headers=OR, timeout=10)
+    download = requests.get(
+        xform.find(f"{NS_LIST}downloadUrl").text, headers=OR, timeout=10
+    )
     assert download.status_code == 200
-    assert xform.find(f"{NS_LIST}hash").text == "md5:" + hashlib.md5(download.content).hexdigest()
-    manifest = requests.get(xform.find(f"{NS_LIST}manifestUrl").text, headers=OR, timeout=10)
-    assert manifest.status_code == 200 and "text/xml" in manifest.headers["Content-Type"]
+    assert (
+        xform.find(f"{NS_LIST}hash").text
+        == "md5:" + hashlib.md5(download.content).hexdigest()
+    )
+    manifest = requests.get(
+        xform.find(f"{NS_LIST}manifestUrl").text, headers=OR, timeout=10
+    )
+    assert (
+        manifest.status_code == 200 and "text/xml" in manifest.headers["Content-Type"]
+    )
     media = ET.fromstring(manifest.content).findall(f"{NS_MAN}mediaFile")
     assert [m.find(f"{NS_MAN}filename").text for m in media] == ["communes.csv"]
-    csv = requests.get(media[0].find(f"{NS_MAN}downloadUrl").text, headers=OR, timeout=10)
-    assert media[0].find(f"{NS_MAN}hash").text == "md5:" + hashlib.md5(csv.content).hexdigest()
+    csv = requests.get(
+        media[0].find(f"{NS_MAN}downloadUrl").text, headers=OR, timeout=10
+    )
+    assert (
+        media[0].find(f"{NS_MAN}hash").text
+        == "md5:" + hashlib.md5(csv.content).hexdigest()
+    )
     assert csv.content == COMMUNES
     # HEAD preflight
     head = requests.head(f"{base}/submission", headers=OR, timeout=10)
@@ -106,17 +148,30 @@ def test_collect_flow_end_to_end(server):
     r2 = _post(base, _xml(split), {"p2.jpg": p2})
     assert (r1.status_code, r2.status_code) == (201, 201)
     assert server.count("submissions") == before + 2
-    assert server.count(
-        "submission_attachments a JOIN submission_defs d ON d.id = a.submission_def_id",
-        f"WHERE d.instance_id = '{split}' AND a.blob_sha IS NOT NULL") == 2
+    assert (
+        server.count(
+            "submission_attachments a JOIN submission_defs d ON d.id = a.submission_def_id",
+            f"WHERE d.instance_id = '{split}' AND a.blob_sha IS NOT NULL",
+        )
+        == 2
+    )
     # edit via deprecatedID
     edited = factories.new_instance_id()
     assert _post(base, _xml(edited, deprecated_id=iid, total="44")).status_code == 201
     assert server.count("submissions") == before + 2
-    assert server.count("submissions", f"WHERE instance_id = '{iid}' AND review_state = 'edited'") == 1
-    assert server.count(
-        "submission_attachments a JOIN submission_defs d ON d.id = a.submission_def_id",
-        f"WHERE d.instance_id = '{edited}' AND a.blob_sha IS NOT NULL") == 2
+    assert (
+        server.count(
+            "submissions", f"WHERE instance_id = '{iid}' AND review_state = 'edited'"
+        )
+        == 1
+    )
+    assert (
+        server.count(
+            "submission_attachments a JOIN submission_defs d ON d.id = a.submission_def_id",
+            f"WHERE d.instance_id = '{edited}' AND a.blob_sha IS NOT NULL",
+        )
+        == 2
+    )
 
 
 def test_twenty_identical_posts_race_to_one_submission(server):
@@ -158,8 +213,9 @@ def test_oversized_body_over_real_http(server, tmp_path):
     try:
         small.cli("setup")
         small.start(workers=1)
-        base = live.parse_key_url(small.cli("app-user-create", "p", "--project", "1",
-                                            "--url", small.url))
+        base = live.parse_key_url(
+            small.cli("app-user-create", "p", "--project", "1", "--url", small.url)
+        )
         head = requests.head(f"{base}/submission", headers=OR, timeout=10)
         assert head.headers["X-OpenRosa-Accept-Content-Length"] == "200000"
         r = _post(base, _xml(factories.new_instance_id()), {"p1.jpg": b"x" * 300_000})
@@ -175,8 +231,12 @@ def test_oversized_body_over_real_http(server, tmp_path):
 
 def test_server_still_serves_after_garbage(server):
     base = server.key_url
-    bad = requests.post(f"{base}/submission", data=b"--x\r\ngarbage", headers={
-        **OR, "Content-Type": "multipart/form-data; boundary=x"}, timeout=10)
+    bad = requests.post(
+        f"{base}/submission",
+        data=b"--x\r\ngarbage",
+        headers={**OR, "Content-Type": "multipart/form-data; boundary=x"},
+        timeout=10,
+    )
     assert bad.status_code == 400 and b"OpenRosaResponse" in bad.content
     ok = _post(base, _xml(factories.new_instance_id()))
     assert ok.status_code == 201

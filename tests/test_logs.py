@@ -15,8 +15,14 @@ def test_redact_key_and_draft_tokens():
 
 
 def test_filter_rewrites_record_args():
-    record = logging.LogRecord("werkzeug", logging.INFO, __file__, 1, '%s "%s" %s',
-                               ("127.0.0.1", "GET /v1/key/TOKEN123/projects/1/submission", "201"),
-                               None)
+    record = logging.LogRecord(
+        "werkzeug",
+        logging.INFO,
+        __file__,
+        1,
+        '%s "%s" %s',
+        ("127.0.0.1", "GET /v1/key/TOKEN123/projects/1/submission", "201"),
+        None,
+    )
     RedactTokens().filter(record)
     assert "TOKEN123" not in record.getMessage()

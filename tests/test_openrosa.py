@@ -40,7 +40,12 @@ def _counts(app) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
 
 
 def _photo_xml(instance_id: str | None = None, **kw) -> bytes:  # type: ignore[no-untyped-def]
-    fields = {"village": "Bản Ta Lang", "total": "12", "photo1": "a.jpg", "photo2": "b.jpg"}
+    fields = {
+        "village": "Bản Ta Lang",
+        "total": "12",
+        "photo1": "a.jpg",
+        "photo2": "b.jpg",
+    }
     fields.update(kw.pop("fields", {}))
     return factories.submission_xml(instance_id=instance_id, fields=fields, **kw)
 
@@ -66,8 +71,10 @@ def test_form_list_hash_matches_download_and_urls_keep_the_key(client, seed):
     assert download.status_code == 200
     expected = "md5:" + hashlib.md5(download.data).hexdigest()
     assert forms[0].find(f"{NS_LIST}hash").text == expected
-    again = client.get(url.replace("http://localhost", ""),
-                       headers={**OR, "If-None-Match": download.headers["ETag"]})
+    again = client.get(
+        url.replace("http://localhost", ""),
+        headers={**OR, "If-None-Match": download.headers["ETag"]},
+    )
     assert again.status_code == 304
 
 
@@ -86,7 +93,9 @@ def test_missing_openrosa_header_is_400_with_openrosa_body(client, seed):
 
 
 @pytest.mark.parametrize(
-    ("token", "status"), [("x" * 64, 403), ("short", 403)], ids=["unknown-token", "garbage"]
+    ("token", "status"),
+    [("x" * 64, 403), ("short", 403)],
+    ids=["unknown-token", "garbage"],
 )
 def test_invalid_key_is_403_not_401(client, seed, token, status):
     r = client.get(f"/v1/key/{token}/projects/{seed.project_id}/formList", headers=OR)
@@ -109,7 +118,9 @@ def test_preflight_with_key_is_204(client, seed):
 def test_basic_auth_web_user_can_list_and_submit(client, seed, openrosa):
     import base64
 
-    cred = base64.b64encode(f"{seed.admin_email}:{seed.admin_password}".encode()).decode()
+    cred = base64.b64encode(
+        f"{seed.admin_email}:{seed.admin_password}".encode()
+    ).decode()
     base = f"/v1/projects/{seed.project_id}"
     hdrs = {"Authorization": f"Basic {cred}"}
     r = client.get(f"{base}/formList", headers={**OR, **hdrs})
@@ -162,7 +173,10 @@ def test_unexpected_parts_are_ignored(app, openrosa):
 
 def test_edit_creates_version_and_carries_attachments(app, openrosa):
     first = factories.new_instance_id()
-    assert openrosa.submit(_photo_xml(first), {"a.jpg": b"a", "b.jpg": b"b"}).status_code == 201
+    assert (
+        openrosa.submit(_photo_xml(first), {"a.jpg": b"a", "b.jpg": b"b"}).status_code
+        == 201
+    )
     second = factories.new_instance_id()
     edit = _photo_xml(second, deprecated_id=first, fields={"total": "15"})
     r = openrosa.submit(edit, {"b.jpg": b"b2"})
@@ -170,11 +184,20 @@ def test_edit_creates_version_and_carries_attachments(app, openrosa):
     with app.app_context():
         sub = db.session.scalars(sa.select(Submission)).one()
         assert sub.instance_id == first and sub.review_state == "edited"
-        defs = db.session.scalars(sa.select(SubmissionDef).order_by(SubmissionDef.id)).all()
-        assert [(d.instance_id, d.current) for d in defs] == [(first, False), (second, True)]
-        slots = dict(db.session.execute(
-            sa.select(SubmissionAttachment.name, SubmissionAttachment.blob_sha)
-            .where(SubmissionAttachment.submission_def_id == defs[1].id)).all())
+        defs = db.session.scalars(
+            sa.select(SubmissionDef).order_by(SubmissionDef.id)
+        ).all()
+        assert [(d.instance_id, d.current) for d in defs] == [
+            (first, False),
+            (second, True),
+        ]
+        slots = dict(
+            db.session.execute(
+                sa.select(
+                    SubmissionAttachment.name, SubmissionAttachment.blob_sha
+                ).where(SubmissionAttachment.submission_def_id == defs[1].id)
+            ).all()
+        )
         assert slots["a.jpg"] == hashlib.sha256(b"a").hexdigest()  # carried over
         assert slots["b.jpg"] == hashlib.sha256(b"b2").hexdigest()  # replaced
         actions = db.session.scalars(sa.select(Audit.action)).all()
@@ -236,7 +259,9 @@ def test_app_user_sees_and_submits_only_assigned_forms(app, client, seed, openro
     from server.forms import create_draft, publish_draft
 
     with app.app_context():
-        form, _d, _w = create_draft(seed.project_id, factories.xform(form_id="other", title="Other"))
+        form, _d, _w = create_draft(
+            seed.project_id, factories.xform(form_id="other", title="Other")
+        )
         publish_draft(form)
         db.session.commit()
     r = client.get(f"{seed.key_base}/formList", headers=OR)
@@ -253,13 +278,17 @@ def test_form_media_in_manifest_with_md5(app, client, seed):
     csv = "name,label\n20314,Tây Giang\n".encode()
     with app.app_context():
         form, draft, _w = create_draft(
-            seed.project_id, factories.xform(form_id="media", template=factories.MEDIA_FORM_MD))
+            seed.project_id,
+            factories.xform(form_id="media", template=factories.MEDIA_FORM_MD),
+        )
         publish_draft(form)
         db.session.commit()
     base = f"/v1/projects/{seed.project_id}"
     import base64
 
-    cred = base64.b64encode(f"{seed.admin_email}:{seed.admin_password}".encode()).decode()
+    cred = base64.b64encode(
+        f"{seed.admin_email}:{seed.admin_password}".encode()
+    ).decode()
     hdrs = {**OR, "Authorization": f"Basic {cred}"}
     r = client.get(f"{base}/formList?formID=media", headers=hdrs)
     assert b"<manifestUrl>" in r.data
@@ -269,7 +298,9 @@ def test_form_media_in_manifest_with_md5(app, client, seed):
     with app.app_context():
         from server.models import Form
 
-        form = db.session.scalars(sa.select(Form).where(Form.xml_form_id == "media")).one()
+        form = db.session.scalars(
+            sa.select(Form).where(Form.xml_form_id == "media")
+        ).one()
         set_attachment(form.current_def, "communes.csv", io.BytesIO(csv), "text/csv")
         db.session.commit()
     r = client.get(f"{base}/forms/media/manifest", headers=hdrs)
@@ -281,7 +312,12 @@ def test_form_media_in_manifest_with_md5(app, client, seed):
     url = media[0].find(f"{ns}downloadUrl").text.replace("http://localhost", "")
     got = client.get(url, headers=hdrs)
     assert got.data == csv
-    assert client.get(url, headers={**hdrs, "If-None-Match": got.headers["ETag"]}).status_code == 304
+    assert (
+        client.get(
+            url, headers={**hdrs, "If-None-Match": got.headers["ETag"]}
+        ).status_code
+        == 304
+    )
 
 
 def test_urls_follow_forwarded_public_url(app, client, seed):
@@ -296,13 +332,22 @@ def test_refused_submission_writes_no_files_and_resend_skips_stored_ones(app, op
     root = Path(app.config["OUTREACH_DATA_DIR"])
 
     def files() -> set[str]:
-        return {p.name for p in root.rglob("*") if p.is_file()} if root.exists() else set()
+        return (
+            {p.name for p in root.rglob("*") if p.is_file()} if root.exists() else set()
+        )
 
     iid = factories.new_instance_id()
     assert openrosa.submit(_photo_xml(iid), {"a.jpg": b"first"}).status_code == 201
     stored = files()
-    r = openrosa.submit(_photo_xml(iid, fields={"total": "99"}), {"b.jpg": b"never stored"})
+    r = openrosa.submit(
+        _photo_xml(iid, fields={"total": "99"}), {"b.jpg": b"never stored"}
+    )
     assert r.status_code == 409
     assert files() == stored
-    assert openrosa.submit(_photo_xml(iid), {"a.jpg": b"other bytes", "b.jpg": b"second"}).status_code == 201
+    assert (
+        openrosa.submit(
+            _photo_xml(iid), {"a.jpg": b"other bytes", "b.jpg": b"second"}
+        ).status_code
+        == 201
+    )
     assert files() == stored | {hashlib.sha256(b"second").hexdigest()}

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import typing as t
 
-import sqlalchemy as sa
 from flask import Blueprint, g, request
 
 from server import auth, problem
 from server.db import db
-from server.models import Form, Project
+from server.forms import get_form  # noqa: F401  (re-exported)
+from server.models import Project
 
 EXCEL_TYPES = frozenset(
     {
@@ -63,20 +63,6 @@ def get_project(project_id: int) -> Project:
     if project is None:
         raise problem.not_found()
     return project
-
-
-def get_form(project_id: int, xml_form_id: str) -> Form:
-    """A live form of the project or 404.1."""
-    form = db.session.execute(
-        sa.select(Form).where(
-            Form.project_id == project_id,
-            Form.xml_form_id == xml_form_id,
-            Form.deleted_at.is_(None),
-        )
-    ).scalar()
-    if form is None:
-        raise problem.not_found()
-    return form
 
 
 def require(verb: str, project_id: int, form_id: int | None = None) -> auth.Auth:

@@ -38,13 +38,17 @@ def login() -> ResponseReturnValue:
     if not isinstance(email, str) or not isinstance(password, str):
         raise problem.missing_parameter("email/password")
     user = db.session.execute(
-        sa.select(User).join(Actor).where(User.email == email, Actor.deleted_at.is_(None))
+        sa.select(User)
+        .join(Actor)
+        .where(User.email == email, Actor.deleted_at.is_(None))
     ).scalar()
     if user is None or not check_password_hash(user.password_hash, password):
         audit.log("user.session.failed", "user", None, details={})
         db.session.commit()
         raise problem.authentication_failed()
-    token, session = auth.create_session(user.actor_id, current_app.config["SESSION_TTL_SECONDS"])
+    token, session = auth.create_session(
+        user.actor_id, current_app.config["SESSION_TTL_SECONDS"]
+    )
     audit.log("user.session.create", "actor", user.actor_id, actor_id=user.actor_id)
     db.session.commit()
     return jsonify(

@@ -9,7 +9,9 @@ from tests import factories
 
 XML = factories.submission_xml(instance_id="uuid:1")
 ENV = parse_submission(XML)
-EDIT = parse_submission(factories.submission_xml(instance_id="uuid:2", deprecated_id="uuid:1"))
+EDIT = parse_submission(
+    factories.submission_xml(instance_id="uuid:2", deprecated_id="uuid:1")
+)
 
 
 @pytest.mark.parametrize(
@@ -24,10 +26,25 @@ EDIT = parse_submission(factories.submission_xml(instance_id="uuid:2", deprecate
         (EDIT, None, None, Outcome.UNKNOWN_DEPRECATED),
         (EDIT, None, StoredVersion("x", False), Outcome.STALE),
         (EDIT, None, StoredVersion("x", True, True), Outcome.DELETED),
-        (EDIT, StoredVersion(EDIT.sha256, True), StoredVersion("x", False), Outcome.RESEND),
+        (
+            EDIT,
+            StoredVersion(EDIT.sha256, True),
+            StoredVersion("x", False),
+            Outcome.RESEND,
+        ),
     ],
-    ids=["new", "identical", "different-xml", "old-version", "deleted", "edit",
-         "unknown-deprecated", "edit-of-old-version", "edit-of-deleted", "edit-resent"],
+    ids=[
+        "new",
+        "identical",
+        "different-xml",
+        "old-version",
+        "deleted",
+        "edit",
+        "unknown-deprecated",
+        "edit-of-old-version",
+        "edit-of-deleted",
+        "edit-resent",
+    ],
 )
 def test_classify(envelope, same, deprecated, outcome):
     assert classify(envelope, same, deprecated) is outcome

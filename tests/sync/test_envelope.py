@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import pytest
 
-from sync import MalformedSubmissionError, MissingFormIdError, field_values, parse_submission
+from sync import (
+    MalformedSubmissionError,
+    MissingFormIdError,
+    field_values,
+    parse_submission,
+)
 from tests import factories
 
 
 def test_parse_submission_reads_orx_meta():
-    xml = factories.submission_xml(instance_id="uuid:1", deprecated_id="uuid:0",
-                                   instance_name="Bản Ta Lang — 12 người")
+    xml = factories.submission_xml(
+        instance_id="uuid:1",
+        deprecated_id="uuid:0",
+        instance_name="Bản Ta Lang — 12 người",
+    )
     env = parse_submission(xml)
     assert (env.form_id, env.version, env.instance_id, env.deprecated_id) == (
-        "photos", "1", "uuid:1", "uuid:0")
+        "photos",
+        "1",
+        "uuid:1",
+        "uuid:0",
+    )
     assert env.instance_name == "Bản Ta Lang — 12 người"
     assert not env.encrypted and not env.generated_instance_id
 
@@ -22,8 +34,11 @@ def test_parse_submission_reads_orx_meta():
     ("xml", "instance_id"),
     [
         (b'<data id="f"><meta><instanceID>uuid:a</instanceID></meta></data>', "uuid:a"),
-        (b'<d:data xmlns:d="urn:x" id="f"><d:meta><d:instanceID>uuid:b</d:instanceID>'
-         b"</d:meta></d:data>", "uuid:b"),
+        (
+            b'<d:data xmlns:d="urn:x" id="f"><d:meta><d:instanceID>uuid:b</d:instanceID>'
+            b"</d:meta></d:data>",
+            "uuid:b",
+        ),
         (b'<data id="f"><instanceID>uuid:c</instanceID></data>', "uuid:c"),
     ],
     ids=["plain-meta", "namespaced", "root-level"],
@@ -70,8 +85,10 @@ def test_sha256_is_of_exact_bytes():
 
 
 def test_field_values_walks_groups_and_repeats():
-    xml = (b'<data id="f"><g><photo>a.jpg</photo></g><r><p>1.jpg</p></r><r><p>2.jpg</p></r>'
-           b"<r><p/></r></data>")
+    xml = (
+        b'<data id="f"><g><photo>a.jpg</photo></g><r><p>1.jpg</p></r><r><p>2.jpg</p></r>'
+        b"<r><p/></r></data>"
+    )
     root = parse_submission(xml).root
     assert field_values(root, "/data/g/photo") == ["a.jpg"]
     assert field_values(root, "/data/r/p") == ["1.jpg", "2.jpg"]
@@ -79,11 +96,13 @@ def test_field_values_walks_groups_and_repeats():
 
 
 def test_encrypted_envelope_lists_parts():
-    xml = (b'<data id="f" version="1" encrypted="yes" xmlns="http://www.opendatakit.org/xforms/encrypted">'
-           b"<base64EncryptedKey>k</base64EncryptedKey>"
-           b'<orx:meta xmlns:orx="http://openrosa.org/xforms"><orx:instanceID>uuid:e</orx:instanceID></orx:meta>'
-           b"<media><file>1.jpg.enc</file></media><encryptedXmlFile>submission.xml.enc</encryptedXmlFile>"
-           b"</data>")
+    xml = (
+        b'<data id="f" version="1" encrypted="yes" xmlns="http://www.opendatakit.org/xforms/encrypted">'
+        b"<base64EncryptedKey>k</base64EncryptedKey>"
+        b'<orx:meta xmlns:orx="http://openrosa.org/xforms"><orx:instanceID>uuid:e</orx:instanceID></orx:meta>'
+        b"<media><file>1.jpg.enc</file></media><encryptedXmlFile>submission.xml.enc</encryptedXmlFile>"
+        b"</data>"
+    )
     env = parse_submission(xml)
     assert env.encrypted and env.instance_id == "uuid:e"
     assert env.encrypted_files() == ["1.jpg.enc", "submission.xml.enc"]
