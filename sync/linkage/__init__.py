@@ -1,0 +1,74 @@
+"""Record linkage: find submissions that describe the same session or person.
+
+Pure library (stdlib + rapidfuzz). A server uses it in two ways:
+
+* **on arrival** of one submission: ``record_from_xml`` (or a flat dict in a
+  :class:`Record`), store ``blocking_keys(record, rules)``, look up the ids stored under
+  ``probe_keys(record, rules)``, then ``score_against(record, candidates, rules)``;
+* **batch**: ``scan(records, rules)`` yields every ``match``/``possible`` pair once;
+  ``cluster(pairs, never=...)`` groups them so indicators count each cluster once.
+
+Rule sets live beside the forms (``xlsforms/dedup/<form_id>.toml``) and are read with
+``load_rules(path).bind(neighbours=..., secret=...)``.
+"""
+
+from sync.linkage.blocking import KeyIndex, blocking_keys, candidate_pairs, probe_keys
+from sync.linkage.cluster import Cluster, cluster
+from sync.linkage.comparators import COMPARATORS, haversine_m
+from sync.linkage.errors import (
+    FormMismatchError,
+    LinkageError,
+    RuleSetError,
+    SecretRequiredError,
+    UnknownComparatorError,
+)
+from sync.linkage.normalise import fold, parse_name, telex_fold, vni_fold
+from sync.linkage.record import Prepared, Record, prepare, record_from_xml
+from sync.linkage.rules import RuleSet, load_rules, rules_from_dict
+from sync.linkage.scoring import (
+    MATCH,
+    NON_MATCH,
+    POSSIBLE,
+    Match,
+    Reason,
+    ScoredPair,
+    scan,
+    score,
+    score_against,
+)
+
+__all__ = [
+    "COMPARATORS",
+    "MATCH",
+    "NON_MATCH",
+    "POSSIBLE",
+    "Cluster",
+    "FormMismatchError",
+    "KeyIndex",
+    "LinkageError",
+    "Match",
+    "Prepared",
+    "Reason",
+    "Record",
+    "RuleSet",
+    "RuleSetError",
+    "ScoredPair",
+    "SecretRequiredError",
+    "UnknownComparatorError",
+    "blocking_keys",
+    "candidate_pairs",
+    "cluster",
+    "fold",
+    "haversine_m",
+    "load_rules",
+    "parse_name",
+    "prepare",
+    "probe_keys",
+    "record_from_xml",
+    "rules_from_dict",
+    "scan",
+    "score",
+    "score_against",
+    "telex_fold",
+    "vni_fold",
+]

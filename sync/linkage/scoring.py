@@ -1,0 +1,222 @@
+"""Score record pairs: sum of level weights (log2 odds), then a decision.
+
+Fellegi–Sunter style: every comparison adds the weight of the level it lands on
+(positive: evidence of a duplicate; negative: evidence against) to the rule set's
+``prior``. ``score`` is that total as a probability, and the thresholds turn it into
+``match`` / ``possible`` / ``non-match``. The weights in ``xlsforms/dedup/*.toml`` were
+estimated on labelled synthetic data (``bench/dedup.py --fit``) and rounded.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from sync.linkage.blocking import _bases, _candidate_indices, _visible
+from sync.linkage.comparators import MISSING
+from sync.linkage.reasons import LANGUAGES, describe
+from sync.linkage.record import Prepared, Record, prepare
+
+if t.TYPE_CHECKING:
+    from sync.linkage.rules import RuleSet
+
+__all__ = [
+    "MATCH",
+    "NON_MATCH",
+    "POSSIBLE",
+    "Match",
+    "Reason",
+    "ScoredPair",
+    "scan",
+    "score",
+    "score_against",
+]
+
+MATCH = "match"
+POSSIBLE = "possible"
+NON_MATCH = "non-match"
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One piece of evidence: a stable code, its parameters and its weight."""
+
+    code: str  # "<comparator>.<level>", e.g. "geopoint.close"
+    field: str  # the comparison's name in the rule set, e.g. "gps"
+    level: str
+    weight: float
+    params: t.Mapping[str, t.Any]
+    label: t.Mapping[str, str]
+
+    def text(self, lang: str = "en") -> str:
+        """The reason as a phrase in ``lang`` ("en" or "vi")."""
+        label = self.label.get(lang) or self.label.get("en") or self.field
+        return describe(self.code, self.level, self.params, label, lang)
+
+    def to_dict(self) -> dict[str, t.Any]:
+        """JSON-ready form, with the phrase in every catalogue language."""
+        return {
+            "code": self.code,
+            "field": self.field,
+            "level": self.level,
+            "weight": self.weight,
+            "params": dict(self.params),
+            "text": {lang: self.text(lang) for lang in LANGUAGES},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """The verdict on one pair."""
+
+    score: float  # probability-like, 0..1
+    weight: float  # log2 odds (prior + every reason's weight)
+    decision: str  # "match" | "possible" | "non-match"
+    reasons: tuple[Reason, ...]
+
+    def summary(self, lang: str = "en") -> str:
+        """All reasons as one line: "same village, same day, 120 m apart, …"."""
+        return ", ".join(reason.text(lang) for reason in self.reasons)
+
+    def to_dict(self) -> dict[str, t.Any]:
+        """JSON-ready form."""
+        return {
+            "score": round(self.score, 4),
+            "weight": round(self.weight, 3),
+            "decision": self.decision,
+            "reasons": [reason.to_dict() for reason in self.reasons],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredPair:
+    """A candidate pair with its verdict; ``a`` and ``b`` are record ids."""
+
+    a: str
+    b: str
+    match: Match
+
+
+def _probability(weight: float) -> float:
+    return 1.0 / (1.0 + 2.0 ** -max(-60.0, min(60.0, weight)))
+
+
+def _weigh(a: Prepared, b: Prepared, rules: RuleSet) -> tuple[float, list[str]]:
+    total = rules.prior
+    levels = []
+    for comparison, x, y in zip(rules.comparisons, a.values, b.values, strict=True):
+        level = MISSING if x is None or y is None else comparison.comparator.level(x, y)
+        levels.append(level)
+        total += comparison.weights[level]
+    return total, levels
+
+
+def _decide(probability: float, rules: RuleSet) -> str:
+    if probability >= rules.match:
+        return MATCH
+    return POSSIBLE if probability >= rules.possible else NON_MATCH
+
+
+def _match(
+    a: Prepared, b: Prepared, rules: RuleSet, total: float, levels: list[str]
+) -> Match:
+    reasons = []
+    for comparison, x, y, level in zip(
+        rules.comparisons, a.values, b.values, levels, strict=True
+    ):
+        comparator = comparison.comparator
+        params = (
+            {} if level == MISSING else comparator.explain(x, y, level, comparison.pii)
+        )
+        reasons.append(
+            Reason(
+                code=f"{comparator.name}.{level}",
+                field=comparison.name,
+                level=level,
+                weight=comparison.weights[level],
+                params=params,
+                label=comparison.label,
+            )
+        )
+    probability = _probability(total)
+    return Match(
+        score=probability,
+        weight=total,
+        decision=_decide(probability, rules),
+        reasons=tuple(reasons),
+    )
+
+
+def score(a: Record | Prepared, b: Record | Prepared, rules: RuleSet) -> Match:
+    """Compare two records of ``rules.form_id``; reasons follow the rule order.
+
+    :raises FormMismatchError: a record belongs to another form.
+    """
+    pa, pb = prepare(a, rules), prepare(b, rules)
+    total, levels = _weigh(pa, pb, rules)
+    return _match(pa, pb, rules, total, levels)
+
+
+def _ordered(a: str, b: str, match: Match) -> ScoredPair:
+    return ScoredPair(a, b, match) if a <= b else ScoredPair(b, a, match)
+
+
+def score_against(
+    record: Record | Prepared,
+    candidates: Iterable[Record | Prepared],
+    rules: RuleSet,
+    *,
+    include_non_matches: bool = False,
+) -> list[ScoredPair]:
+    """Score one new record against its blocked candidates (the incremental check).
+
+    Pairs come back best first, ids ordered (``a <= b``); the record itself is skipped.
+    """
+    new = prepare(record, rules)
+    out = []
+    for candidate in candidates:
+        other = prepare(candidate, rules)
+        if other.record_id == new.record_id:
+            continue
+        total, levels = _weigh(new, other, rules)
+        if not include_non_matches and _probability(total) < rules.possible:
+            continue
+        out.append(
+            _ordered(
+                new.record_id, other.record_id, _match(new, other, rules, total, levels)
+            )
+        )
+    out.sort(key=lambda pair: (-pair.match.score, pair.a, pair.b))
+    return out
+
+
+def scan(
+    records: Iterable[Record],
+    rules: RuleSet,
+    *,
+    include_non_matches: bool = False,
+    stats: dict[str, int] | None = None,
+) -> Iterator[ScoredPair]:
+    """Batch scan: block, then score every candidate pair once.
+
+    Holds one parsed copy of each record (not the records themselves), so memory grows
+    with the number of records and time near-linearly. Yields ``possible`` and
+    ``match`` pairs (all candidate pairs with ``include_non_matches``). ``stats``, if
+    given, receives counts: records, keys, oversized_keys, candidates, yielded.
+    """
+    prepared: list[Prepared] = []
+    all_bases = []
+    for record in records:
+        prepared.append(prepare(record, rules))
+        all_bases.append(_bases(_visible(record, rules), rules))
+    counts = stats if stats is not None else {}
+    counts.update(records=len(prepared), candidates=0, yielded=0)
+    for i, j in _candidate_indices(all_bases, rules, counts):
+        counts["candidates"] += 1
+        a, b = prepared[i], prepared[j]
+        total, levels = _weigh(a, b, rules)
+        if not include_non_matches and _probability(total) < rules.possible:
+            continue
+        counts["yielded"] += 1
+        yield _ordered(a.record_id, b.record_id, _match(a, b, rules, total, levels))
