@@ -1,0 +1,338 @@
+"""Dedup (record linkage) benchmark: precision/recall on labelled data, and speed.
+
+    .venv/bin/python bench/dedup.py quality --seed 2     # report (held-out seed)
+    .venv/bin/python bench/dedup.py fit --seed 1         # estimate weights (tuning seed)
+    .venv/bin/python bench/dedup.py speed                # 100,000 outreach records
+    .venv/bin/python bench/dedup.py all                  # quality (seed 2) + speed
+
+``quality`` generates the synthetic data set of bench/dedup_data.py, scans it with the
+rule sets in xlsforms/dedup/ and compares the pairs flagged with the truth:
+
+* *pairs*: a flagged pair is right when both records are one real session / person;
+  recall counts every true pair, including those blocking never offered;
+* *clusters*: the same after ``cluster()`` (transitive closure), which is what
+  indicators will count.
+
+``fit`` prints, for each comparison level, log2(m/u): how much more often the level
+occurs among true duplicates than among other candidate pairs of the tuning seed.
+The rule files hold those numbers, rounded. Tune on one seed, report on another.
+
+``speed`` times a batch scan of 100,000 outreach records (peak RSS from
+``resource.getrusage``), and the incremental check: one new record's probe keys
+looked up in an in-memory key → ids index of the 100,000 (what the server does with
+an indexed table), the candidates parsed and scored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import resource
+import statistics
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from dedup_data import Dataset, neighbours, outreach_sessions, victim_cases  # noqa: E402
+
+from sync.linkage import (  # noqa: E402
+    MATCH,
+    POSSIBLE,
+    KeyIndex,
+    blocking_keys,
+    cluster,
+    load_rules,
+    prepare,
+    probe_keys,
+    scan,
+    score_against,
+)
+from sync.linkage.record import levels  # noqa: E402
+
+RULES = ROOT / "xlsforms" / "dedup"
+SECRET = b"bench-secret-not-for-production"
+SIZES = {"outreach_session": 4000, "victim_case": 2000}
+
+
+def _rules(form_id: str):
+    return load_rules(RULES / f"{form_id}.toml", neighbours=neighbours(), secret=SECRET)
+
+
+def _dataset(form_id: str, n: int, seed: int) -> Dataset:
+    return (outreach_sessions if form_id == "outreach_session" else victim_cases)(
+        n, seed
+    )
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _by_id(data: Dataset) -> dict:
+    return {record.record_id: record for record in data.records}
+
+
+def _prf(flagged: set, truth: set) -> tuple[float, float, int, int, int]:
+    tp = len(flagged & truth)
+    fp = len(flagged - truth)
+    fn = len(truth - flagged)
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    return precision, recall, tp, fp, fn
+
+
+def quality(form_id: str, n: int, seed: int, verbose: bool = True) -> dict:
+    """Scan one synthetic data set and compare with its truth."""
+    data = _dataset(form_id, n, seed)
+    rules = _rules(form_id)
+    truth = data.true_pairs()
+    stats: dict[str, int] = {}
+    started = time.perf_counter()
+    pairs = list(scan(data.records, rules, include_non_matches=True, stats=stats))
+    elapsed = time.perf_counter() - started
+    candidates = {(p.a, p.b) for p in pairs}
+    by_decision = {
+        "match": {(p.a, p.b) for p in pairs if p.match.decision == MATCH},
+        "match+possible": {
+            (p.a, p.b) for p in pairs if p.match.decision in (MATCH, POSSIBLE)
+        },
+    }
+    flagged = [p for p in pairs if p.match.decision in (MATCH, POSSIBLE)]
+    clusters = cluster(flagged)
+    clustered = set()
+    for c in clusters:
+        ids = c.record_ids
+        clustered.update((a, b) for i, a in enumerate(ids) for b in ids[i + 1 :])
+    result = {
+        "form_id": form_id,
+        "seed": seed,
+        "records": len(data.records),
+        "true_pairs": len(truth),
+        "candidates": len(candidates),
+        "blocking_recall": len(candidates & truth) / len(truth),
+        "seconds": elapsed,
+        "pairs": {name: _prf(s, truth) for name, s in by_decision.items()},
+        "clusters": _prf(clustered, truth),
+        "n_clusters": len(clusters),
+    }
+    if verbose:
+        _print_quality(result, data, pairs, truth, by_decision["match+possible"])
+    return result
+
+
+def _print_quality(result, data, pairs, truth, flagged) -> None:
+    r = result
+    print(
+        f"\n## {r['form_id']} — seed {r['seed']}: {r['records']} records, "
+        f"{r['true_pairs']} true duplicate pairs, {r['candidates']} candidate pairs "
+        f"(blocking recall {r['blocking_recall']:.3f}), scan {r['seconds']:.2f} s\n"
+    )
+    print("| flagged as | precision | recall | TP | FP | FN |")
+    print("|---|---|---|---|---|---|")
+    for name, (p, rc, tp, fp, fn) in r["pairs"].items():
+        print(f"| pairs: {name} | {p:.3f} | {rc:.3f} | {tp} | {fp} | {fn} |")
+    p, rc, tp, fp, fn = r["clusters"]
+    print(
+        f"| clusters (match+possible, transitive) | {p:.3f} | {rc:.3f} | {tp} | {fp} | "
+        f"{fn} |"
+    )
+    if r["form_id"] == "victim_case":
+        named = {rid for rid, rec in _by_id(data).items() if "full_name" in rec.fields}
+        both = {pair for pair in truth if pair[0] in named and pair[1] in named}
+        flagged_both = {
+            pair for pair in flagged if pair[0] in named and pair[1] in named
+        }
+        p, rc, tp, fp, fn = _prf(flagged_both, both)
+        print(
+            f"| pairs: match+possible, both records with consent (named) | {p:.3f} | "
+            f"{rc:.3f} | {tp} | {fp} | {fn} |"
+        )
+        rest = truth - both
+        p, rc, tp, fp, fn = _prf(flagged - flagged_both, rest)
+        print(
+            f"| pairs: match+possible, one or both without consent (no name) | {p:.3f} "
+            f"| {rc:.3f} | {tp} | {fp} | {fn} |"
+        )
+    # recall by the way the copy was made
+    kinds: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for a, b in truth:
+        kind = data.pair_kind(a, b)
+        for part in kind.split("+"):
+            kinds[part][0] += 1
+            kinds[part][1] += (a, b) in flagged
+    print(
+        "\nRecall (match+possible) by variation (a pair counts under each of its kinds):\n"
+    )
+    print("| variation | pairs | found | recall |")
+    print("|---|---|---|---|")
+    for kind, (total, found) in sorted(kinds.items(), key=lambda kv: -kv[1][0]):
+        print(f"| {kind} | {total} | {found} | {found / total:.2f} |")
+    hard = Counter(data.hard.values())
+    hard_flagged = Counter(kind for pair, kind in data.hard.items() if pair in flagged)
+    fp_kinds = Counter(data.hard.get((a, b), "other") for a, b in flagged - truth)
+    print("\nHard non-duplicates (made on purpose) and false positives:\n")
+    print("| kind | pairs in data | wrongly flagged |")
+    print("|---|---|---|")
+    for kind, count in sorted(hard.items()):
+        print(f"| {kind} | {count} | {hard_flagged.get(kind, 0)} |")
+    print(f"| any other pair | — | {fp_kinds.get('other', 0)} |")
+
+
+def fit(form_id: str, n: int, seed: int) -> None:
+    """Print log2(m/u) per comparison level on the tuning seed."""
+    data = _dataset(form_id, n, seed)
+    rules = _rules(form_id)
+    truth = data.true_pairs()
+    prepared = {r.record_id: prepare(r, rules) for r in data.records}
+    m: dict[str, Counter] = defaultdict(Counter)
+    u: dict[str, Counter] = defaultdict(Counter)
+    n_m = n_u = 0
+    for pair in scan(data.records, rules, include_non_matches=True):
+        found = levels(prepared[pair.a], prepared[pair.b], rules)
+        target = m if (pair.a, pair.b) in truth else u
+        if (pair.a, pair.b) in truth:
+            n_m += 1
+        else:
+            n_u += 1
+        for comparison, level in zip(rules.comparisons, found, strict=True):
+            target[comparison.name][level] += 1
+    print(
+        f"\n# {form_id}, seed {seed}: {n_m} true and {n_u} other candidate pairs; "
+        f"prior = log2({n_m}/{n_u}) = {math.log2(max(n_m, 1) / max(n_u, 1)):.2f}"
+    )
+    for comparison in rules.comparisons:
+        names = [*comparison.comparator.levels, "missing"]
+        mt, ut = sum(m[comparison.name].values()), sum(u[comparison.name].values())
+        cells = []
+        for level in names:
+            mm = (m[comparison.name][level] + 0.5) / (mt + 0.5 * len(names))
+            uu = (u[comparison.name][level] + 0.5) / (ut + 0.5 * len(names))
+            cells.append(
+                f"{level} = {math.log2(mm / uu):.1f}"
+                f" ({m[comparison.name][level]}/{u[comparison.name][level]})"
+            )
+        print(f"{comparison.name}: " + ", ".join(cells))
+
+
+def sweep(form_id: str, n: int, seed: int) -> None:
+    """Precision/recall of "weight ≥ t" for a range of t (choose thresholds)."""
+    data = _dataset(form_id, n, seed)
+    rules = _rules(form_id)
+    truth = data.true_pairs()
+    pairs = list(scan(data.records, rules, include_non_matches=True))
+    print(f"\n# {form_id}, seed {seed}: threshold sweep (weight → probability)")
+    named = {rid for rid, rec in _by_id(data).items() if "full_name" in rec.fields}
+    both = {pair for pair in truth if pair[0] in named and pair[1] in named}
+    print("| weight ≥ | probability | precision | recall | recall, both named |")
+    print("|---|---|---|---|---|")
+    for w in range(-8, 12, 1):
+        flagged = {(p.a, p.b) for p in pairs if p.match.weight >= w}
+        pr, rc, *_ = _prf(flagged, truth)
+        rn = len(flagged & both) / len(both) if both else float("nan")
+        print(f"| {w} | {1 / (1 + 2**-w):.4f} | {pr:.3f} | {rc:.3f} | {rn:.3f} |")
+
+
+def speed(n_records: int = 100_000, n_new: int = 1000, seed: int = 3) -> None:
+    """Batch scan and incremental check timings for outreach sessions."""
+    rules = _rules("outreach_session")
+    started = time.perf_counter()
+    base = outreach_sessions(int(n_records / 1.12) + 200, seed)
+    records = base.records[:n_records]
+    arrivals = outreach_sessions(n_new, seed + 100).records[:n_new]
+    generated = time.perf_counter() - started
+    print(
+        f"\n## speed: {len(records)} outreach_session records (generated in "
+        f"{generated:.1f} s), RSS {_rss_mb():.0f} MB before the scan\n"
+    )
+
+    stats: dict[str, int] = {}
+    started = time.perf_counter()
+    flagged = sum(1 for _ in scan(records, rules, stats=stats))
+    scan_s = time.perf_counter() - started
+    peak = _peak_mb()
+
+    started = time.perf_counter()
+    index = KeyIndex(max_block=rules.max_block)
+    store = {}
+    n_keys = 0
+    for record in records:
+        keys = blocking_keys(record, rules)
+        n_keys += len(keys)
+        index.add(record.record_id, keys)
+        store[record.record_id] = record
+    build_s = time.perf_counter() - started
+
+    timings, found = [], []
+    for record in arrivals:
+        t0 = time.perf_counter()
+        ids = index.lookup(probe_keys(record, rules))
+        pairs = score_against(record, [store[i] for i in ids], rules)
+        index.add(record.record_id, blocking_keys(record, rules))
+        timings.append((time.perf_counter() - t0) * 1000)
+        found.append(len(ids))
+        store[record.record_id] = record
+        del pairs
+    timings.sort()
+
+    print("| what | figure |")
+    print("|---|---|")
+    print(
+        f"| batch scan of {len(records):,} records | {scan_s:.1f} s "
+        f"({stats['candidates']:,} candidate pairs scored, {flagged:,} flagged, "
+        f"{stats['oversized_keys']} oversized keys skipped) |"
+    )
+    print(f"| peak RSS (data + scan), ru_maxrss | {peak:.0f} MB |")
+    print(
+        f"| stored keys: blocking_keys() for all, into KeyIndex | {n_keys:,} keys "
+        f"({n_keys / len(records):.1f} per record), {build_s:.1f} s |"
+    )
+    print(
+        f"| incremental check, {len(arrivals)} new records against "
+        f"{len(records):,} | p50 {statistics.median(timings):.2f} ms, "
+        f"p95 {timings[int(0.95 * len(timings))]:.2f} ms, max {timings[-1]:.2f} ms |"
+    )
+    print(
+        f"| candidates per new record | mean {statistics.mean(found):.1f}, "
+        f"max {max(found)} |"
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=("quality", "fit", "sweep", "speed", "all"))
+    parser.add_argument("--seed", type=int, default=2)
+    parser.add_argument("--form", choices=("outreach_session", "victim_case"))
+    parser.add_argument("--n", type=int, help="real sessions / persons to generate")
+    parser.add_argument(
+        "--records", type=int, default=100_000, help="speed: stored records"
+    )
+    args = parser.parse_args(argv)
+    forms = [args.form] if args.form else list(SIZES)
+    if args.command in ("quality", "all"):
+        for form_id in forms:
+            quality(form_id, args.n or SIZES[form_id], args.seed)
+    if args.command == "fit":
+        for form_id in forms:
+            fit(form_id, args.n or SIZES[form_id], args.seed)
+    if args.command == "sweep":
+        for form_id in forms:
+            sweep(form_id, args.n or SIZES[form_id], args.seed)
+    if args.command in ("speed", "all"):
+        speed(args.records)
+
+
+if __name__ == "__main__":
+    main()
