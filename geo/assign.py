@@ -57,7 +57,8 @@ class Assignment:
     ``form_commune``, ``lat``, ``lon``, ``acc``. ``review`` has one row per problem:
     ``session`` (the input index label), ``reason`` (see :data:`REVIEW_REASONS`),
     ``form_commune``, ``gps_commune``, ``assigned``, ``lat``, ``lon``, ``acc`` and
-    ``distance_m`` (from the point to the form's commune, for mismatches).
+    ``distance_m`` (from the point to the form's commune, for mismatches; to
+    about 10 m, as the polygons are simplified for it).
     """
 
     assigned: pd.DataFrame
@@ -99,9 +100,8 @@ def assign_sessions(
     if prefer not in ("gps", "form"):
         raise ValueError("prefer must be 'gps' or 'form'")
     codes = areas["code"].astype(str).to_numpy()
-    form = sessions[commune].map(
-        lambda v: str(v).strip() if pd.notna(v) and str(v).strip() else None
-    )
+    form = sessions[commune].astype("string").str.strip()
+    form = form.astype(object).where(form.notna() & (form != ""), None)
     form_known = form.isin(codes).to_numpy()
     has_form = form.notna().to_numpy()
     geo = parse_geopoints(sessions[gps])
@@ -263,16 +263,15 @@ def _distance_to_form(review: pd.DataFrame, areas: gpd.GeoDataFrame) -> np.ndarr
     ].isin(areas["code"]).to_numpy()
     if not mask.any():
         return out
-    centre = shapely.centroid(
-        shapely.union_all(areas.to_crs("EPSG:4326").geometry.to_numpy())
-    )
+    sub = review.loc[mask]
+    centre = shapely.Point(sub["lon"].median(), sub["lat"].median())
     metric = (
         f"+proj=aeqd +lat_0={centre.y:.6f} +lon_0={centre.x:.6f} +datum=WGS84 +units=m"
     )
-    polys = (
-        areas.to_crs(metric).set_index(areas["code"].astype(str).to_numpy()).geometry
-    )
-    sub = review.loc[mask]
+    # simplified to 10 m: the distance is a hint for the reviewer, and 30k points
+    # against full-resolution polygons would cost a second
+    projected = areas.to_crs(metric).geometry.simplify(10.0)
+    polys = projected.set_axis(areas["code"].astype(str).to_numpy())
     pts = gpd.GeoSeries(shapely.points(sub["lon"], sub["lat"]), crs="EPSG:4326").to_crs(
         metric
     )

@@ -19,6 +19,7 @@ __all__ = ["Geopoint", "parse_geopoint", "parse_geopoints", "points_gdf"]
 
 WGS84 = "EPSG:4326"
 COLUMNS = ("lat", "lon", "alt", "acc")
+_IS_TEXT = np.frompyfunc(lambda value: isinstance(value, str), 1, 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +95,7 @@ def parse_geopoints(values: t.Iterable[object]) -> pd.DataFrame:
         if isinstance(values, pd.Series)
         else pd.Series(list(values), dtype=object)
     )
-    is_text = series.map(_is_text).to_numpy(dtype=bool)
+    is_text = _IS_TEXT(series.to_numpy(dtype=object)).astype(bool)
     text = series.astype(object).where(is_text, "")
     out = _fast_parse(text.tolist())
     out.index = series.index
@@ -134,10 +135,6 @@ def points_gdf(
     return gpd.GeoDataFrame(frame.copy(), geometry=geoms, crs=WGS84)
 
 
-def _is_text(value: object) -> bool:
-    return isinstance(value, str)
-
-
 def _fast_parse(strings: list[str]) -> pd.DataFrame:
     """Read all strings as one space-separated table; unusual rows come back NaN."""
     empty = pd.DataFrame({c: np.full(len(strings), np.nan) for c in COLUMNS})
@@ -146,37 +143,38 @@ def _fast_parse(strings: list[str]) -> pd.DataFrame:
     blob = "\n".join(strings)
     if "\r" in blob or blob.count("\n") != len(strings) - 1:
         return empty  # a value held a line break: everything goes the slow path
-    try:
-        table = pd.read_csv(
-            io.StringIO(blob),
-            sep=" ",
-            header=None,
-            names=range(6),
-            quoting=csv.QUOTE_NONE,
-            skip_blank_lines=False,
-            dtype=str,
-            engine="c",
-            na_filter=False,
-        )
-    except (ValueError, pd.errors.ParserError):
+    try:  # all numeric: the C parser converts directly (the common case)
+        table = _read_table(blob, float)
+    except ValueError:  # some token is not a number: read text, coerce per column
+        try:
+            table = _read_table(blob, str).replace("", np.nan)
+        except (ValueError, pd.errors.ParserError):
+            return empty
+        table = table.apply(pd.to_numeric, errors="coerce")
+    except pd.errors.ParserError:
         return empty
     if len(table) != len(strings):
         return empty
-    out = pd.DataFrame(
-        {
-            c: pd.to_numeric(table[i], errors="coerce").to_numpy(float)
-            for i, c in enumerate(COLUMNS)
-        }
-    )
-    extra = (table[4] != "") | (table[5] != "")
-    out.loc[extra.to_numpy(), list(COLUMNS)] = (
-        np.nan
-    )  # too many tokens: slow path decides
-    blank_alt = (table[2] == "").to_numpy() & (table[3] != "").to_numpy()
-    out.loc[blank_alt, list(COLUMNS)] = (
-        np.nan
-    )  # "lat lon  acc" (double space): slow path
+    values = table.to_numpy(dtype=float)
+    out = pd.DataFrame(values[:, :4], columns=list(COLUMNS))
+    present = ~np.isnan(values)
+    # too many tokens, or a gap ("lat lon  acc"): the slow path decides
+    odd = present[:, 4] | present[:, 5] | (~present[:, 2] & present[:, 3])
+    out.loc[odd, list(COLUMNS)] = np.nan
     return out
+
+
+def _read_table(blob: str, dtype: type) -> pd.DataFrame:
+    return pd.read_csv(
+        io.StringIO(blob),
+        sep=" ",
+        header=None,
+        names=range(6),
+        quoting=csv.QUOTE_NONE,
+        skip_blank_lines=False,
+        dtype=dtype,
+        engine="c",
+    )
 
 
 def _plausible(lat: float, lon: float, alt: float, acc: float) -> bool:
