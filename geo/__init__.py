@@ -16,9 +16,7 @@ from geo.boundary import (
     BoundarySet,
     GeometryIssue,
     prepare_boundaries,
-    prepare_lines,
     read_boundaries,
-    read_lines,
 )
 from geo.coverage import COUNT_COLUMNS, Coverage, compute_coverage
 from geo.crosswalk import (
@@ -54,6 +52,7 @@ from geo.export import (
     to_geojson,
 )
 from geo.indicator import INDICATORS, Indicator, plan_indicators
+from geo.line import prepare_lines, read_lines
 from geo.period import Period, parse_period
 from geo.points import Geopoint, parse_geopoint, parse_geopoints, points_gdf
 from geo.render import render_map

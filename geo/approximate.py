@@ -158,7 +158,20 @@ def approximate_boundary_set(
     name: str = "Vùng gần đúng 2025 (Voronoi từ điểm xã chính thức)",
     valid_from: date = date(2025, 7, 1),
 ) -> BoundarySet:
-    """The :class:`BoundarySet` describing areas made by :func:`approximate_areas`."""
+    """The :class:`BoundarySet` describing areas made by :func:`approximate_areas`.
+
+    Parameters
+    ----------
+    name : str
+        Shown on maps (Vietnamese by default).
+    valid_from : date, default 2025-07-01
+        When the 2025 commune codes took effect.
+
+    Returns
+    -------
+    BoundarySet
+        With ``approximate=True`` and the package named as ``source``.
+    """
     return BoundarySet(
         name=name,
         valid_from=valid_from,

@@ -164,13 +164,29 @@ def locate_points(
     *,
     prefer: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Position (0-based row of ``areas``) of the polygon holding each point, or -1.
+    """Find the polygon holding each point (vectorised point-in-polygon).
 
-    Vectorised: the polygons are cut into pieces of at most 128 vertices (as
-    PostGIS ``ST_Subdivide``) and queried with one ``shapely.STRtree`` call, which
-    keeps a million points against the full-resolution communes at about a second.
-    Where a point touches several polygons, ``prefer`` (a position per point, NaN
-    for none) wins if it is among them, else the lowest ``code``.
+    Parameters
+    ----------
+    lon, lat : numpy.ndarray
+        Coordinates in degrees (EPSG:4326).
+    areas : GeoDataFrame
+        ``code`` and polygons.
+    prefer : numpy.ndarray, optional
+        Per point, the position of a preferred polygon (NaN for none): it wins when
+        the point touches several polygons (a shared edge) and it is among them;
+        otherwise the lowest ``code`` wins.
+
+    Returns
+    -------
+    numpy.ndarray
+        Position (0-based row of ``areas``) per point, -1 when inside none.
+
+    Notes
+    -----
+    The polygons are cut into pieces of at most 128 vertices (as PostGIS
+    ``ST_Subdivide``) and queried with one ``shapely.STRtree`` call: a million
+    points against the full-resolution communes take about a second and a half.
     """
     n = len(lon)
     result = np.full(n, -1)

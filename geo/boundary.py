@@ -1,4 +1,4 @@
-"""Commune boundary sets: import polygons and lines, reproject, repair, describe.
+"""Commune boundary sets: import polygons, reproject, repair, describe.
 
 A boundary set is a named, dated collection of commune polygons. Several can coexist
 (the official 2025 polygons, an older set, the approximate fallback); every output
@@ -32,9 +32,7 @@ __all__ = [
     "BoundarySet",
     "GeometryIssue",
     "prepare_boundaries",
-    "prepare_lines",
     "read_boundaries",
-    "read_lines",
 ]
 
 WGS84 = "EPSG:4326"
@@ -181,38 +179,6 @@ def prepare_boundaries(
     issues += merged
     areas = areas.sort_values("code", kind="stable").reset_index(drop=True)
     return BoundaryImport(areas, tuple(issues))
-
-
-def read_lines(
-    source: PathLike, *, layer: str | int | None = None, crs: str | None = None
-) -> gpd.GeoDataFrame:
-    """Read a line layer (e.g. an international border) into EPSG:4326.
-
-    Returns the layer's features as LineString/MultiLineString rows, attributes kept.
-    Polygons are accepted too and turned into their boundary lines.
-
-    Raises
-    ------
-    BoundaryReadError, CRSError, GeometryTypeError
-    """
-    return prepare_lines(_read(source, layer), crs=crs)
-
-
-def prepare_lines(
-    frame: gpd.GeoDataFrame, *, crs: str | None = None
-) -> gpd.GeoDataFrame:
-    """Check and reproject an in-memory line layer; see :func:`read_lines`."""
-    frame = _to_wgs84(frame, crs, "The line layer")
-    frame = frame.loc[~(frame.geometry.isna() | frame.geometry.is_empty)].copy()
-    kinds = set(frame.geom_type)
-    if kinds & {"Polygon", "MultiPolygon"}:
-        frame[frame.geometry.name] = frame.geometry.boundary
-        kinds = set(frame.geom_type)
-    if not kinds or not kinds <= {"LineString", "MultiLineString"}:
-        raise GeometryTypeError(
-            expected="LineString", found=", ".join(sorted(kinds)) or "none"
-        )
-    return frame.reset_index(drop=True)
 
 
 def _read(source: PathLike, layer: str | int | None) -> gpd.GeoDataFrame:

@@ -58,6 +58,15 @@ class Crosswalk:
 def read_crosswalk(source: str | os.PathLike | t.TextIO) -> Crosswalk:
     """Read the crosswalk CSV (UTF-8, header row; see the module docstring).
 
+    Parameters
+    ----------
+    source : path or text file
+        A CSV with at least ``old_code``, ``new_code`` and ``relation``.
+
+    Returns
+    -------
+    Crosswalk
+
     Raises
     ------
     CrosswalkError
@@ -73,8 +82,21 @@ def read_crosswalk(source: str | os.PathLike | t.TextIO) -> Crosswalk:
 def build_crosswalk(rows: t.Iterable[t.Mapping[str, t.Any]]) -> Crosswalk:
     """Build a :class:`Crosswalk` from row mappings (CSV rows or database rows).
 
-    Applies the split rule of the module docstring. Rows without ``old_code`` are
-    district-level (Hoàng Sa has no communes) and go to ``districts``.
+    Parameters
+    ----------
+    rows : iterable of mappings
+        Each with ``old_code``, ``new_code``, ``relation`` (and optionally
+        ``old_name``, ``new_name``, ``old_district_code``).
+
+    Returns
+    -------
+    Crosswalk
+        The split rule of the module docstring applied. Rows without ``old_code``
+        are district-level (Hoàng Sa has no communes) and go to ``districts``.
+
+    Raises
+    ------
+    CrosswalkError
     """
     grouped: dict[str, list[t.Mapping[str, t.Any]]] = {}
     districts: dict[str, str] = {}

@@ -55,7 +55,18 @@ _PROPERTIES = (
 
 
 def suppress_count(value: int, threshold: int = THRESHOLD) -> int | str:
-    """``value`` itself, or ``"<5"`` when ``0 < value < threshold``."""
+    """Suppress one small victim count.
+
+    Parameters
+    ----------
+    value : int
+    threshold : int, default 5
+
+    Returns
+    -------
+    int or str
+        ``value`` itself, or ``"<5"`` when ``0 < value < threshold``.
+    """
     value = int(value)
     return f"<{threshold}" if 0 < value < threshold else value
 
@@ -63,7 +74,19 @@ def suppress_count(value: int, threshold: int = THRESHOLD) -> int | str:
 def suppress_small_counts(
     table: pd.DataFrame, threshold: int = THRESHOLD
 ) -> pd.DataFrame:
-    """A copy of a per-commune table, victim counts suppressed (object dtype)."""
+    """Suppress the victim counts of a per-commune table.
+
+    Parameters
+    ----------
+    table : DataFrame
+        E.g. ``Coverage.by_commune``; columns not in :data:`VICTIM_COLUMNS` stay.
+    threshold : int, default 5
+
+    Returns
+    -------
+    DataFrame
+        A copy whose victim columns are object dtype (ints and ``"<5"``).
+    """
     out = table.copy()
     for col in VICTIM_COLUMNS:
         if col in out.columns:
@@ -78,10 +101,22 @@ def suppress_small_counts(
 def public_indicator(ind: Indicator, threshold: int = THRESHOLD) -> dict[str, t.Any]:
     """An indicator as a JSON-ready dict, its victim numbers suppressed where small.
 
-    Keys: ``key``, ``numerator``, ``denominator``, ``percent``, ``note``. In a
-    victim-based indicator a numerator or denominator of 1-4 reads ``"<5"`` and
-    ``percent`` is then None (it would give the number away). Each published count
-    is suppressed on its own; differences between two published counts are not.
+    Parameters
+    ----------
+    ind : Indicator
+    threshold : int, default 5
+
+    Returns
+    -------
+    dict
+        Keys: ``key``, ``numerator``, ``denominator``, ``percent``, ``note``.
+
+    Notes
+    -----
+    In a victim-based indicator a numerator or denominator of 1-4 reads ``"<5"``
+    and ``percent`` is then None (it would give the number away). Each published
+    count is suppressed on its own; differences between two published counts are
+    not.
     """
     num, den, pct = ind.numerator, ind.denominator, ind.percent
     if ind.victim_based and den is not None:
@@ -105,13 +140,28 @@ def to_geojson(
     precision: int = 6,
     threshold: int = THRESHOLD,
 ) -> bytes:
-    """Coverage as a GeoJSON FeatureCollection (UTF-8 bytes), one feature per commune.
+    """Coverage as a GeoJSON FeatureCollection, one feature per commune.
 
-    Properties are the per-commune columns (``risk_reasons`` as a list, victim counts
-    suppressed). Foreign members at the top say what the file is: ``period``,
-    ``as_of``, ``data_time``, ``boundary_set`` (name, valid_from, source,
-    approximate) and ``indicators`` (see :func:`public_indicator`). Coordinates are
-    rounded to ``precision`` decimals (6 is about 0.1 m).
+    Parameters
+    ----------
+    coverage : Coverage
+    boundary_set : BoundarySet
+        The set the areas came from; written into the file.
+    data_time : datetime
+        When the data were extracted.
+    precision : int, default 6
+        Decimals kept in coordinates (6 is about 0.1 m).
+    threshold : int, default 5
+        Victim counts below it (and above 0) read ``"<5"``.
+
+    Returns
+    -------
+    bytes
+        UTF-8 JSON. Properties are the per-commune columns (``risk_reasons`` as a
+        list, victim counts suppressed). Foreign members at the top say what the
+        file is: ``period``, ``as_of``, ``data_time``, ``boundary_set`` (name,
+        valid_from, source, approximate) and ``indicators`` (see
+        :func:`public_indicator`).
     """
     table = suppress_small_counts(coverage.by_commune, threshold)
     geoms = shapely.transform(
@@ -141,7 +191,19 @@ def to_geojson(
 
 
 def coverage_csv(coverage: Coverage, *, threshold: int = THRESHOLD) -> bytes:
-    """The per-commune table as CSV (UTF-8 with BOM so Excel shows the diacritics)."""
+    """The per-commune table as CSV, victim counts suppressed.
+
+    Parameters
+    ----------
+    coverage : Coverage
+    threshold : int, default 5
+
+    Returns
+    -------
+    bytes
+        UTF-8 with a BOM (so Excel shows the diacritics), one row per commune, no
+        geometry, plus a ``period`` column.
+    """
     table = suppress_small_counts(coverage.by_commune, threshold)
     cols = [c for c in _PROPERTIES if c in table.columns]
     frame = table[cols].assign(period=coverage.period.label)
@@ -151,7 +213,21 @@ def coverage_csv(coverage: Coverage, *, threshold: int = THRESHOLD) -> bytes:
 def indicators_csv(
     coverage: Coverage, *, lang: str = "vi", threshold: int = THRESHOLD
 ) -> bytes:
-    """The indicator table as CSV: key, label, numerator, denominator, percent, note."""
+    """The indicator table as CSV.
+
+    Parameters
+    ----------
+    coverage : Coverage
+    lang : {"vi", "en"}
+        Language of the ``label`` column.
+    threshold : int, default 5
+
+    Returns
+    -------
+    bytes
+        UTF-8 with a BOM; columns ``period, key, label, numerator, denominator,
+        percent, note`` (empty for a missing denominator or percentage).
+    """
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(

@@ -70,7 +70,17 @@ _TEXT: dict[str, tuple[str, str]] = {
 
 
 def text(key: str, lang: str = "vi") -> str:
-    """The text for ``key`` in ``lang`` (``"vi"`` or ``"en"``).
+    """The text for ``key`` in ``lang``.
+
+    Parameters
+    ----------
+    key : str
+        E.g. ``"title"``, ``"reason_border"``, ``"ind_staff_trained"``.
+    lang : {"vi", "en"}
+
+    Returns
+    -------
+    str
 
     Raises
     ------

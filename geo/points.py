@@ -123,10 +123,20 @@ def parse_geopoints(values: t.Iterable[object]) -> pd.DataFrame:
 def points_gdf(
     frame: pd.DataFrame, *, lat: str = "lat", lon: str = "lon"
 ) -> gpd.GeoDataFrame:
-    """Turn a frame with latitude/longitude columns into a point GeoDataFrame (WGS84).
+    """Turn a frame with latitude/longitude columns into a point GeoDataFrame.
 
-    Rows whose coordinates are NaN get a missing (``None``) geometry. The frame's
-    index and columns are kept; x is longitude.
+    Parameters
+    ----------
+    frame : DataFrame
+        E.g. the output of :func:`parse_geopoints`.
+    lat, lon : str
+        Column names.
+
+    Returns
+    -------
+    GeoDataFrame
+        EPSG:4326, x = longitude; index and columns kept; rows whose coordinates
+        are NaN get a missing (``None``) geometry.
     """
     x = frame[lon].to_numpy(dtype=float)
     y = frame[lat].to_numpy(dtype=float)
