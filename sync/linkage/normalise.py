@@ -175,11 +175,7 @@ class PersonName:
     joined: frozenset[str]  # in-order concatenations of readings ("holan", "alang")
     bag: frozenset[str]  # order-free concatenations (sorted words)
     marked: bool  # any diacritic anywhere: the writer had a Vietnamese keyboard
-
-    @property
-    def spelled(self) -> tuple[str, ...]:
-        """The words as spelled (tone position ignored)."""
-        return tuple(t.spelled for t in self.tokens)
+    spelled: tuple[str, ...]  # the words as spelled (tone position ignored)
 
 
 _MAX_READINGS = 16
@@ -197,6 +193,13 @@ def parse_name(text: object) -> PersonName | None:
     """Parse a person name; ``None`` when there is nothing name-like in it."""
     if not isinstance(text, str):
         return None
+    return _parse_name(text)
+
+
+# Small on purpose: it only saves parsing the same name twice in a row (blocking,
+# then scoring), and keeps few personal names in memory.
+@functools.lru_cache(maxsize=256)
+def _parse_name(text: str) -> PersonName | None:
     cleaned = unicodedata.normalize("NFC", text)
     for char in _APOSTROPHES:
         cleaned = cleaned.replace(char, "")
@@ -229,6 +232,7 @@ def parse_name(text: object) -> PersonName | None:
         joined=frozenset("".join(r) for r in readings),
         bag=frozenset(" ".join(sorted(r)) for r in readings),
         marked=any(t.marked for t in tokens),
+        spelled=tuple(t.spelled for t in tokens),
     )
 
 
@@ -248,6 +252,11 @@ def parse_place(text: object, prefixes: Iterable[str] = ()) -> Place | None:
     """
     if not isinstance(text, str) or not text.strip():
         return None
+    return _parse_place(text, tuple(prefixes))
+
+
+@functools.lru_cache(maxsize=8192)  # village names repeat; the result is immutable
+def _parse_place(text: str, prefixes: tuple[str, ...]) -> Place | None:
     cleaned = unicodedata.normalize("NFC", text).casefold()
     for char in _APOSTROPHES:
         cleaned = cleaned.replace(char, "")
