@@ -254,7 +254,7 @@ class PlaceComparator(Comparator):
         return "different"
 
     def explain(self, a, b, level, pii):
-        return {} if pii else {"a": a.spelled, "b": b.spelled}
+        return {} if pii else {"a": a.text, "b": b.text}
 
 
 def _within(a: int, b: int, rel: float, absolute: float) -> bool:

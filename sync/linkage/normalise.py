@@ -240,6 +240,7 @@ def _parse_name(text: str) -> PersonName | None:
 class Place:
     """A parsed village or venue name."""
 
+    text: str  # as written (NFC, spaces collapsed): what reasons show
     spelled: str  # words after the prefix, as spelled (tone position ignored)
     core: str  # folded, no prefix, no spaces: "Thôn A Ur" -> "aur"
     forms: frozenset[str]  # core readings, incl. Telex/VNI-typed ones ("Thoon Aur")
@@ -284,6 +285,7 @@ def _parse_place(text: str, prefixes: tuple[str, ...]) -> Place | None:
         options = sorted(word_forms, key=lambda f: (f != key, f)) or [key]
         readings = [r + f for r in readings for f in options][:_MAX_READINGS]
     return Place(
+        text=" ".join(unicodedata.normalize("NFC", text).split()),
         spelled=" ".join(spelled(w) for w in words[start:]),
         core=core,
         forms=frozenset(readings) | {core},
@@ -356,12 +358,15 @@ def parse_geopoint(value: object) -> tuple[float, float, float | None] | None:
 def parse_choices(value: object) -> frozenset[str] | None:
     """A select_multiple answer ("lures hotlines") as a set; ``None`` when blank."""
     if isinstance(value, str):
-        items = value.split()
-    elif isinstance(value, (list, tuple, set, frozenset)):
-        items = [str(v) for v in value]
-    else:
-        return None
-    return frozenset(items) or None
+        return _choices(value)
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return frozenset(str(v) for v in value) or None
+    return None
+
+
+@functools.lru_cache(maxsize=4096)  # few distinct answers: share the sets
+def _choices(value: str) -> frozenset[str] | None:
+    return frozenset(value.split()) or None
 
 
 def normalise_identifier(value: object) -> str | None:

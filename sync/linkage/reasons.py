@@ -16,10 +16,10 @@ LANGUAGES = ("en", "vi")
 
 # code -> (English, Vietnamese). {label} is the comparison's label in that language.
 MESSAGES: dict[str, tuple[str, str]] = {
-    "date.same_day": ("same day", "cùng ngày"),
-    "date.close": ("{days_en} apart", "cách nhau {days} ngày"),
-    "date.near": ("{days_en} apart", "cách nhau {days} ngày"),
-    "date.far": ("{days_en} apart", "cách nhau {days} ngày"),
+    "date.same_day": ("same {label}", "cùng {label}"),
+    "date.close": ("{label} {days_en} apart", "{label} cách nhau {days} ngày"),
+    "date.near": ("{label} {days_en} apart", "{label} cách nhau {days} ngày"),
+    "date.far": ("{label} {days_en} apart", "{label} cách nhau {days} ngày"),
     "year.same": ("same {label}", "cùng {label}"),
     "year.off_by_one": (
         "{label} differs by 1{values_en}",

@@ -76,8 +76,11 @@ class Match:
     reasons: tuple[Reason, ...]
 
     def summary(self, lang: str = "en") -> str:
-        """All reasons as one line: "same village, same day, 120 m apart, …"."""
-        return ", ".join(reason.text(lang) for reason in self.reasons)
+        """The reasons as one line ("same day, …, 120 m apart, participants 42 vs 40").
+
+        Blank fields are left out of the line (they stay in ``reasons``).
+        """
+        return ", ".join(r.text(lang) for r in self.reasons if r.level != MISSING)
 
     def to_dict(self) -> dict[str, t.Any]:
         """JSON-ready form."""

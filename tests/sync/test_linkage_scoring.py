@@ -84,12 +84,12 @@ def test_same_village_meeting_reported_by_commune_and_district():
     match = score(outreach("a"), district, OUTREACH)
     assert match.decision == MATCH and match.score > 0.95
     text = match.summary("en")
-    assert (
-        "same day" in text and "120 m apart" in text and "participants 42 vs 40" in text
-    )
+    assert "same session date" in text and "120 m apart" in text
+    assert "participants 42 vs 40" in text
     assert "same village after removing diacritics" in text
     vi = match.summary("vi")
-    assert "cùng ngày" in vi and "cách nhau 120 m" in vi and "số người 42 và 40" in vi
+    assert "cùng ngày sinh hoạt" in vi and "cách nhau 120 m" in vi
+    assert "số người 42 và 40" in vi
 
 
 def test_resent_edit_is_a_match():
