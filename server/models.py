@@ -251,3 +251,6 @@ class ProjectRole(db.Model):
         sa.ForeignKey("projects.id"), primary_key=True
     )
     role: Mapped[str] = mapped_column(sa.String(16))  # manager | viewer | formfill
+
+
+from server import geo_models  # noqa: E402,F401
