@@ -60,11 +60,17 @@ def serve(bind: str, workers: int, threads: int, timeout: int) -> None:
             self.cfg.set("timeout", timeout)
             self.cfg.set("accesslog", None)  # URLs can carry app-user tokens
             self.cfg.set("errorlog", "-")
+            self.cfg.set("post_worker_init", post_worker_init)
 
         def load(self) -> Flask:
             from server import create_app
 
             return create_app()
+
+    def post_worker_init(worker) -> None:  # type: ignore[no-untyped-def]
+        from server import jobs
+
+        jobs.start_worker(worker.wsgi)
 
     _App().run()
 
@@ -320,3 +326,47 @@ def setup(project_name: str) -> None:
             db.session.rollback()
             click.echo(f"could not publish {path.name}: {err.message}", err=True)
     _ = utcnow
+
+
+@main.group("jobs")
+def jobs_group() -> None:
+    """Work that follows stored submissions (entities, duplicate checks)."""
+
+
+@jobs_group.command("run")
+@click.option("--loop", is_flag=True, help="Keep running, every second (Ctrl-C stops).")
+@with_appcontext
+def jobs_run(loop: bool) -> None:
+    """Run ready jobs now (`outreach serve` runs them in the background itself)."""
+    import time
+
+    from server import jobs
+
+    while True:
+        ran = jobs.run_pending()
+        if ran:
+            click.echo(f"ran {ran} job(s)")
+        if not loop:
+            break
+        time.sleep(1)
+
+
+@jobs_group.command("status")
+@with_appcontext
+def jobs_status() -> None:
+    """Counts of pending, done and failed jobs by kind; failed jobs with their error."""
+    from server.models import Job
+
+    rows = db.session.execute(
+        sa.select(
+            Job.kind,
+            sa.func.count().filter(Job.done_at.is_(None)),
+            sa.func.count().filter(Job.done_at.is_not(None), Job.failed.is_(False)),
+            sa.func.count().filter(Job.failed.is_(True)),
+        ).group_by(Job.kind)
+    ).all()
+    click.echo(f"{'kind':<28}{'pending':>9}{'done':>9}{'failed':>9}")
+    for kind, pending, done, failed in rows:
+        click.echo(f"{kind:<28}{pending:>9}{done:>9}{failed:>9}")
+    for job in db.session.scalars(sa.select(Job).where(Job.failed.is_(True)).limit(20)):
+        click.echo(f"failed job {job.id} ({job.kind}): {job.error}")

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from server import audit, blobs, problem
+from server import audit, blobs, jobs, problem
 from server.db import db
 from server.forms import get_form as find_form  # noqa: F401  (re-exported)
 from server.models import (
@@ -369,6 +369,7 @@ def _create(target, envelope, xml, expected, arrived, draft, meta) -> IngestResu
         {n: (arrived[n].sha256 if n in arrived else None) for n in expected},
         now,
     )
+    jobs.enqueue_for_version(target, def_id)
     audit.log(
         "submission.create",
         "submission",
@@ -431,6 +432,7 @@ def _edit(target, envelope, xml, expected, arrived, draft, meta, old) -> IngestR
         .where(Submission.id == old.submission_id)
         .values(review_state="edited", updated_at=now)
     )
+    jobs.enqueue_for_version(target, def_id)
     audit.log(
         "submission.update.version",
         "submission",

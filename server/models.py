@@ -254,3 +254,24 @@ class ProjectRole(db.Model):
 
 
 from server import geo_models  # noqa: E402,F401
+
+
+class Job(db.Model):
+    """Work done after a submission is stored (entities, duplicate checks): never in the 201."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (sa.Index(None, "done_at", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(64))
+    submission_def_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("submission_defs.id"), index=True
+    )
+    payload: Mapped[dict[str, t.Any] | None] = mapped_column(JsonType)
+    created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
+    run_after: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    claimed_by: Mapped[str | None] = mapped_column(sa.String(64))
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    attempts: Mapped[int] = mapped_column(default=0)
+    done_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
+    failed: Mapped[bool] = mapped_column(default=False)
+    error: Mapped[str | None] = mapped_column(sa.Text)
