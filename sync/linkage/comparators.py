@@ -20,12 +20,12 @@ import re
 import typing as t
 from collections.abc import Mapping
 
-from rapidfuzz.distance import OSA, JaroWinkler
+from rapidfuzz.distance import JaroWinkler
 
+from sync.linkage.names import NAME_LEVELS, name_explain, name_level
 from sync.linkage.normalise import (
     PersonName,
     Place,
-    is_syllable,
     normalise_identifier,
     normalise_phone,
     parse_choices,
@@ -418,89 +418,16 @@ class PersonNameComparator(Comparator):
     """
 
     name = "person_name"
-    levels = (
-        "exact",
-        "folded",
-        "reordered",
-        "abbreviated",
-        "accent_conflict",
-        "typo",
-        "different",
-    )
+    levels = NAME_LEVELS
 
     def prepare(self, values):
         return parse_name(values[0])
 
     def level(self, a: PersonName, b: PersonName) -> str:
-        if a.spelled == b.spelled:
-            return "exact"
-        if a.joined & b.joined:
-            if a.marked and b.marked and "".join(a.spelled) != "".join(b.spelled):
-                return "accent_conflict"
-            return "folded"
-        if a.bag & b.bag:
-            return "reordered"
-        if _abbreviated(a, b):
-            return "abbreviated"
-        if self._typo(a, b):
-            return "typo"
-        return "different"
-
-    def _typo(self, a: PersonName, b: PersonName) -> bool:
-        edits = _edits(a, b)
-        if edits > (1 if min(len(x) for x in a.joined | b.joined) < 12 else 2):
-            return False
-        ga, gb = a.tokens[-1], b.tokens[-1]
-        if ga.forms & gb.forms:
-            return True  # the slip is in the family or middle name
-        # One letter apart, but "Hằng"/"Hạnh", "Dũng"/"Hùng" and "Lan"/"Lanh" are
-        # all real names: a slip must leave a word that cannot be a syllable ("Lna").
-        return not (is_syllable(ga.key) and is_syllable(gb.key))
+        return name_level(a, b)
 
     def explain(self, a, b, level, pii):
-        if level == "folded":
-            keys_a = "".join(tok.key for tok in a.tokens)
-            keys_b = "".join(tok.key for tok in b.tokens)
-            if keys_a != keys_b:
-                return {"via": "typing"}
-            return {
-                "via": "spacing" if len(a.tokens) != len(b.tokens) else "diacritics"
-            }
-        if level == "typo":
-            return {"edits": _edits(a, b)}
-        return {}
-
-
-def _edits(a: PersonName, b: PersonName) -> int:
-    return min(OSA.distance(x, y) for x in a.joined for y in b.joined)
-
-
-def _compatible(x, y) -> bool:
-    if x.forms & y.forms:
-        return True
-    if x.abbreviated != y.abbreviated:
-        short, full = (x, y) if x.abbreviated else (y, x)
-        return any(form.startswith(short.key) for form in full.forms)
-    return False
-
-
-def _abbreviated(a: PersonName, b: PersonName) -> bool:
-    ta, tb = a.tokens, b.tokens
-    if len(ta) < 2 or len(tb) < 2:
-        return False
-    if not (ta[-1].forms & tb[-1].forms and _compatible(ta[0], tb[0])):
-        return False
-    short, long = ta[1:-1], tb[1:-1]
-    if len(short) > len(long):
-        short, long = long, short
-    j = 0
-    for tok in short:  # the shorter middle must be an in-order subsequence
-        while j < len(long) and not _compatible(tok, long[j]):
-            j += 1
-        if j == len(long):
-            return False
-        j += 1
-    return True
+        return name_explain(a, b, level)
 
 
 COMPARATORS: dict[str, type[Comparator]] = {
