@@ -24,7 +24,7 @@ from sync.linkage.errors import (
 )
 from sync.linkage.normalise import fold, parse_name, telex_fold, vni_fold
 from sync.linkage.record import Prepared, Record, prepare, record_from_xml
-from sync.linkage.rules import RuleSet, load_rules, rules_from_dict
+from sync.linkage.rules import RuleSet, load_rule_sets, load_rules, rules_from_dict
 from sync.linkage.scoring import (
     MATCH,
     NON_MATCH,
@@ -60,6 +60,7 @@ __all__ = [
     "cluster",
     "fold",
     "haversine_m",
+    "load_rule_sets",
     "load_rules",
     "parse_name",
     "prepare",

@@ -420,11 +420,12 @@ def _candidate_indices(
 def candidate_pairs(
     records: Iterable[Record], rules: RuleSet
 ) -> Iterator[tuple[str, str]]:
-    """Each candidate pair once, as record ids in input order (batch scan)."""
+    """Each candidate pair once, as sorted record ids ``(a, b)``, ``a < b``."""
     ids: list[str] = []
     all_bases: list[Bases] = []
     for record in records:
         ids.append(record.record_id)
         all_bases.append(_bases(_visible(record, rules), rules))
     for i, j in _candidate_indices(all_bases, rules):
-        yield ids[i], ids[j]
+        a, b = ids[i], ids[j]
+        yield (a, b) if a <= b else (b, a)

@@ -23,7 +23,14 @@ from sync.linkage.blocking import PART_KINDS, BlockingPart
 from sync.linkage.comparators import COMPARATORS, MISSING, Comparator
 from sync.linkage.errors import RuleSetError, UnknownComparatorError
 
-__all__ = ["BlockingPass", "Comparison", "RuleSet", "load_rules", "rules_from_dict"]
+__all__ = [
+    "BlockingPass",
+    "Comparison",
+    "RuleSet",
+    "load_rule_sets",
+    "load_rules",
+    "rules_from_dict",
+]
 
 _TOP_KEYS = {
     "form_id",
@@ -168,6 +175,29 @@ def load_rules(
     if neighbours is not None or secret is not None:
         rules = rules.bind(neighbours=neighbours, secret=secret)
     return rules
+
+
+def load_rule_sets(
+    directory: str | Path,
+    *,
+    neighbours: Mapping[str, t.Iterable[str]] | None = None,
+    secret: bytes | str | None = None,
+) -> dict[str, RuleSet]:
+    """Every ``<form_id>.toml`` in ``directory``, keyed by form id, all bound alike.
+
+    :raises RuleSetError: an invalid file, or one whose ``form_id`` is not its name.
+    """
+    out = {}
+    for path in sorted(Path(directory).glob("*.toml")):
+        rules = load_rules(path, neighbours=neighbours, secret=secret)
+        if rules.form_id != path.stem:
+            raise RuleSetError(
+                source=path.name,
+                where="form_id",
+                reason=f"{rules.form_id!r} does not match the file name",
+            )
+        out[rules.form_id] = rules
+    return out
 
 
 def rules_from_dict(data: Mapping[str, t.Any], *, source: str = "<dict>") -> RuleSet:

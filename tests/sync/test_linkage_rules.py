@@ -10,6 +10,7 @@ import pytest
 from sync.linkage import (
     RuleSetError,
     UnknownComparatorError,
+    load_rule_sets,
     load_rules,
     rules_from_dict,
 )
@@ -191,3 +192,14 @@ def test_consent_gate_hides_personal_fields():
     fields = {"consent": "no", "full_name": "Hồ Thị Lan", "commune": "20455"}
     assert rules.visible(fields) == {"consent": "no", "commune": "20455"}
     assert rules.visible({**fields, "consent": "yes"})["full_name"] == "Hồ Thị Lan"
+
+
+def test_load_rule_sets_keys_by_form_and_checks_file_names(tmp_path):
+    sets = load_rule_sets(RULES, neighbours={"20455": ["20458"]}, secret=b"k")
+    assert set(sets) == {"outreach_session", "victim_case", "staff_training"}
+    assert all(r.secret == b"k" and r.neighbours for r in sets.values())
+    (tmp_path / "victim_case.toml").write_text(
+        (RULES / "outreach_session.toml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    with pytest.raises(RuleSetError, match="does not match the file name"):
+        load_rule_sets(tmp_path)
