@@ -370,3 +370,6 @@ def jobs_status() -> None:
         click.echo(f"{kind:<28}{pending:>9}{done:>9}{failed:>9}")
     for job in db.session.scalars(sa.select(Job).where(Job.failed.is_(True)).limit(20)):
         click.echo(f"failed job {job.id} ({job.kind}): {job.error}")
+
+
+from server import geo_cli  # noqa: E402,F401  (outreach geo/map/coverage)

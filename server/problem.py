@@ -257,3 +257,21 @@ def property_not_found(name: str) -> Problem:
     return Problem(
         400.23, f"Could not find a property named '{name}'", {"property": name}
     )
+
+
+# Coverage maps and indicators (server/api/coverage.py, server/geo_cli.py).
+def invalid_period(value: str) -> Problem:
+    return Problem(
+        400.8,
+        f"Unexpected period value; use a year (2026), a quarter (2026-Q3) or a month "
+        f"(2026-07), not {value!r}.",
+        {"field": "period", "value": value},
+    )
+
+
+def boundary_set_not_found(name: str) -> Problem:
+    return Problem(
+        404.1,
+        f"Could not find the boundary set {name!r}. GET /v1/boundary-sets lists them.",
+        {"boundarySet": name},
+    )

@@ -11,6 +11,7 @@ def register_api(app: Flask) -> None:
     """Register every REST blueprint."""
     from server.api import (
         app_users,
+        coverage,
         drafts,
         forms,
         odata,
@@ -29,5 +30,6 @@ def register_api(app: Flask) -> None:
         submissions,
         submission_parts,
         odata,
+        coverage,
     ):
         app.register_blueprint(module.bp, url_prefix="/v1")
