@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import typing as t
 
-import sqlalchemy as sa
-
-from server.db import db
-from server.models import Audit, utcnow
+from server import store
+from server.models import utcnow
 
 
 def log(
@@ -19,13 +17,11 @@ def log(
     details: dict[str, t.Any] | None = None,
 ) -> None:
     """Add an audit row to the current transaction (committed with the change it records)."""
-    db.session.execute(
-        sa.insert(Audit).values(
-            actor_id=actor_id,
-            action=action,
-            actee_type=actee_type,
-            actee_id=None if actee_id is None else str(actee_id),
-            details=details,
-            logged_at=utcnow(),
-        )
+    store.insert_audit(
+        actor_id=actor_id,
+        action=action,
+        actee_type=actee_type,
+        actee_id=None if actee_id is None else str(actee_id),
+        details=details,
+        logged_at=utcnow(),
     )

@@ -97,20 +97,34 @@ def create_session(actor_id: int, ttl_seconds: int | None) -> tuple[str, AuthSes
     return token, session
 
 
+_actors, _sessions = Actor.__table__, AuthSession.__table__
+_users, _keys = User.__table__, FieldKey.__table__
+SESSION_LOOKUP = (
+    sa.select(
+        _actors.c.type,
+        _actors.c.id,
+        _sessions.c.expires_at,
+        _users.c.is_admin,
+        _keys.c.project_id,
+    )
+    .select_from(
+        _sessions.join(_actors, _actors.c.id == _sessions.c.actor_id)
+        .outerjoin(_users, _users.c.actor_id == _actors.c.id)
+        .outerjoin(_keys, _keys.c.actor_id == _actors.c.id)
+    )
+    .where(
+        _sessions.c.token_hash == sa.bindparam("token_hash"),
+        _actors.c.deleted_at.is_(None),
+    )
+)
+
+
 def _session_auth(token: str) -> Auth | None:
-    row = db.session.execute(
-        sa.select(
-            Actor.type,
-            Actor.id,
-            AuthSession.expires_at,
-            User.is_admin,
-            FieldKey.project_id,
-        )
-        .join(Actor, Actor.id == AuthSession.actor_id)
-        .outerjoin(User, User.actor_id == Actor.id)
-        .outerjoin(FieldKey, FieldKey.actor_id == Actor.id)
-        .where(AuthSession.token_hash == hash_token(token), Actor.deleted_at.is_(None))
-    ).first()
+    row = (
+        db.session.connection()
+        .execute(SESSION_LOOKUP, {"token_hash": hash_token(token)})
+        .first()
+    )
     if row is None:
         return None
     kind, actor_id, expires_at, is_admin, project_id = row

@@ -80,21 +80,9 @@ def write_bytes(data: bytes, root: Path | None = None) -> BlobInfo:
 
 def record(info: BlobInfo, content_type: str | None = None) -> None:
     """Insert the blob row unless it exists (safe under concurrent inserts)."""
-    values = {
-        "sha256": info.sha256,
-        "md5": info.md5,
-        "size": info.size,
-        "content_type": content_type,
-    }
-    dialect = db.engine.dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = (
-        insert(Blob).values(**values).on_conflict_do_nothing(index_elements=["sha256"])
-    )
-    db.session.execute(stmt)
+    from server import store
+
+    store.record_blob(info.sha256, info.md5, info.size, content_type)
 
 
 def lookup(sha256: str) -> Blob | None:

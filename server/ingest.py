@@ -16,15 +16,12 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from server import audit, blobs, jobs, problem
+from server import audit, blobs, jobs, problem, store
 from server.db import db
 from server.forms import get_form as find_form  # noqa: F401  (re-exported)
 from server.models import (
     Form,
     FormDef,
-    Submission,
-    SubmissionAttachment,
-    SubmissionDef,
     utcnow,
 )
 from sync import (
@@ -110,6 +107,24 @@ def target_for(form: Form, envelope: Envelope, *, draft: bool = False) -> FormTa
     return FormTarget(form.id, form_def.id, tuple(form_def.binary_paths or ()))
 
 
+def resolve_target(
+    project_id: int, envelope: Envelope, actor_id: int | None, *, field_key: bool
+) -> FormTarget:
+    """Form and version for an OpenRosa POST in one query: 404.1, 403.1, 409.2, 404.6."""
+    row = store.form_for_submission(
+        project_id, envelope.form_id, envelope.version, actor_id
+    )
+    if row is None:
+        raise problem.not_found()
+    if field_key and not row.assigned:
+        raise problem.insufficient_rights()
+    if row.state == "closed" or row.current_def_id is None:
+        raise problem.not_accepting_submissions()
+    if row.def_id is None:
+        raise problem.form_version_not_found(envelope.version)
+    return FormTarget(row.id, row.def_id, tuple(row.binary_paths or ()))
+
+
 def expected_attachments(
     envelope: Envelope, binary_paths: t.Iterable[str]
 ) -> list[str]:
@@ -161,9 +176,14 @@ def ingest(
     device_id: str | None = None,
     user_agent: str | None = None,
     draft: bool = False,
+    target: FormTarget | None = None,
 ) -> IngestResult:
-    """Apply Central's outcome table to one version; commits; raises Problems."""
-    target = target_for(form, envelope, draft=draft)
+    """Apply Central's outcome table to one version; commits; raises Problems.
+
+    ``target`` skips the form-version lookup when the caller already resolved it.
+    """
+    if target is None:
+        target = target_for(form, envelope, draft=draft)
     expected = expected_attachments(envelope, target.binary_paths)
     # Decide once before touching the disk: a request that will be refused writes no
     # files, and a resend writes only the attachments that are still missing.
@@ -215,14 +235,7 @@ def _read_state(target: FormTarget, envelope: Envelope, draft: bool) -> _State:
 def _still_wanted(state: _State, expected: list[str]) -> list[str]:
     """Expected names worth writing to disk: a resend needs only the missing ones."""
     if state.outcome is Outcome.RESEND and expected:
-        missing = set(
-            db.session.scalars(
-                sa.select(SubmissionAttachment.name).where(
-                    SubmissionAttachment.submission_def_id == state.same.id,
-                    SubmissionAttachment.blob_sha.is_(None),
-                )
-            )
-        )
+        missing = store.missing_slots(state.same.id)
         return [name for name in expected if name in missing]
     return expected
 
@@ -244,22 +257,7 @@ def _raise_for(outcome: Outcome, envelope: Envelope) -> None:
 def _stored(
     form_id: int, draft: bool, instance_id: str
 ) -> tuple[t.Any, StoredVersion] | None:
-    row = db.session.execute(
-        sa.select(
-            SubmissionDef.id,
-            SubmissionDef.submission_id,
-            SubmissionDef.sha256,
-            SubmissionDef.current,
-            Submission.deleted_at,
-            Submission.instance_id,
-        )
-        .join(Submission, Submission.id == SubmissionDef.submission_id)
-        .where(
-            SubmissionDef.form_id == form_id,
-            SubmissionDef.draft == draft,
-            SubmissionDef.instance_id == instance_id,
-        )
-    ).first()
+    row = store.stored_version(form_id, draft, instance_id)
     if row is None:
         return None
     return row, StoredVersion(row.sha256, bool(row.current), row.deleted_at is not None)
@@ -276,7 +274,7 @@ def _apply(
     state: _State,
 ) -> IngestResult:
     for info in arrived.values():
-        blobs.record(info)
+        store.record_blob(info.sha256, info.md5, info.size, None)
     outcome = state.outcome
     if outcome is Outcome.NEW:
         return _create(target, envelope, xml, expected, arrived, draft, meta)
@@ -309,62 +307,37 @@ def _insert_def(
     meta: dict[str, t.Any],
     now: t.Any,
 ) -> int:
-    return db.session.execute(
-        sa.insert(SubmissionDef)
-        .values(
-            submission_id=submission_id,
-            form_id=target.form_id,
-            draft=draft,
-            form_def_id=target.form_def_id,
-            instance_id=envelope.instance_id,
-            deprecated_id=envelope.deprecated_id,
-            instance_name=envelope.instance_name,
-            xml=xml,
-            sha256=envelope.sha256,
-            current=True,
-            submitter_id=meta["actor_id"],
-            device_id=meta["device_id"],
-            user_agent=meta["user_agent"],
-            created_at=now,
-        )
-        .returning(SubmissionDef.id)
-    ).scalar_one()
-
-
-def _insert_slots(def_id: int, slots: Mapping[str, str | None], now: t.Any) -> None:
-    if not slots:
-        return
-    db.session.execute(
-        sa.insert(SubmissionAttachment),
-        [
-            {
-                "submission_def_id": def_id,
-                "name": name,
-                "blob_sha": sha,
-                "updated_at": now if sha else None,
-            }
-            for name, sha in slots.items()
-        ],
+    return store.insert_def(
+        submission_id=submission_id,
+        form_id=target.form_id,
+        draft=draft,
+        form_def_id=target.form_def_id,
+        instance_id=envelope.instance_id,
+        deprecated_id=envelope.deprecated_id,
+        instance_name=envelope.instance_name,
+        xml=xml,
+        sha256=envelope.sha256,
+        current=True,
+        submitter_id=meta["actor_id"],
+        device_id=meta["device_id"],
+        user_agent=meta["user_agent"],
+        created_at=now,
     )
 
 
 def _create(target, envelope, xml, expected, arrived, draft, meta) -> IngestResult:  # type: ignore[no-untyped-def]
     now = utcnow()
-    submission_id = db.session.execute(
-        sa.insert(Submission)
-        .values(
-            form_id=target.form_id,
-            instance_id=envelope.instance_id,
-            draft=draft,
-            submitter_id=meta["actor_id"],
-            device_id=meta["device_id"],
-            review_state="received",
-            created_at=now,
-        )
-        .returning(Submission.id)
-    ).scalar_one()
+    submission_id = store.insert_submission(
+        form_id=target.form_id,
+        instance_id=envelope.instance_id,
+        draft=draft,
+        submitter_id=meta["actor_id"],
+        device_id=meta["device_id"],
+        review_state="received",
+        created_at=now,
+    )
     def_id = _insert_def(submission_id, target, envelope, xml, draft, meta, now)
-    _insert_slots(
+    store.insert_slots(
         def_id,
         {n: (arrived[n].sha256 if n in arrived else None) for n in expected},
         now,
@@ -388,50 +361,26 @@ def _create(target, envelope, xml, expected, arrived, draft, meta) -> IngestResu
 
 
 def _fill(def_id: int, arrived: Mapping[str, blobs.BlobInfo]) -> tuple[str, ...]:
-    filled = []
     now = utcnow()
-    for name, info in arrived.items():
-        updated = db.session.execute(
-            sa.update(SubmissionAttachment)
-            .where(
-                SubmissionAttachment.submission_def_id == def_id,
-                SubmissionAttachment.name == name,
-                SubmissionAttachment.blob_sha.is_(None),
-            )
-            .values(blob_sha=info.sha256, updated_at=now)
-        )
-        if updated.rowcount:
-            filled.append(name)
-    return tuple(filled)
+    return tuple(
+        name
+        for name, info in arrived.items()
+        if store.fill_slot(def_id, name, info.sha256, now)
+    )
 
 
 def _edit(target, envelope, xml, expected, arrived, draft, meta, old) -> IngestResult:  # type: ignore[no-untyped-def]
     now = utcnow()
-    demoted = db.session.execute(
-        sa.update(SubmissionDef)
-        .where(SubmissionDef.id == old.id, SubmissionDef.current.is_(True))
-        .values(current=False)
-    )
-    if not demoted.rowcount:
+    if not store.demote_def(old.id):
         raise _Retry()
     def_id = _insert_def(old.submission_id, target, envelope, xml, draft, meta, now)
-    previous = dict(
-        db.session.execute(
-            sa.select(SubmissionAttachment.name, SubmissionAttachment.blob_sha).where(
-                SubmissionAttachment.submission_def_id == old.id
-            )
-        ).all()
-    )
-    _insert_slots(
+    previous = store.slots(old.id)
+    store.insert_slots(
         def_id,
         {n: (arrived[n].sha256 if n in arrived else previous.get(n)) for n in expected},
         now,
     )
-    db.session.execute(
-        sa.update(Submission)
-        .where(Submission.id == old.submission_id)
-        .values(review_state="edited", updated_at=now)
-    )
+    store.mark_edited(old.submission_id, now)
     jobs.enqueue_for_version(target, def_id)
     audit.log(
         "submission.update.version",

@@ -215,17 +215,18 @@ def submit(project_id: int) -> ResponseReturnValue:
     """Multipart submission: store every version and attachment exactly once."""
     caller = auth.require("submission.create", project_id)
     xml, envelope, parts = read_multipart()
-    form = ingest.find_form(project_id, envelope.form_id)
-    if caller.kind == "field_key" and not auth.is_assigned(caller.actor_id, form.id):
-        raise problem.insufficient_rights()
+    target = ingest.resolve_target(
+        project_id, envelope, caller.actor_id, field_key=caller.kind == "field_key"
+    )
     ingest.ingest(
         project_id,
-        form,
+        None,
         envelope,
         xml,
         parts,
         actor_id=caller.actor_id,
         device_id=request.args.get("deviceID"),
         user_agent=request.headers.get("User-Agent"),
+        target=target,
     )
     return openrosa_xml.message("full submission upload was successful!", status=201)
