@@ -275,3 +275,6 @@ class Job(db.Model):
     done_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     failed: Mapped[bool] = mapped_column(default=False)
     error: Mapped[str | None] = mapped_column(sa.Text)
+
+
+from server import entity_models  # noqa: E402,F401
