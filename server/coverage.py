@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from defusedxml.ElementTree import fromstring
 
 import geo
-from server import boundaries
+from server import boundaries, coverage_settings
 from server.db import db
 from server.models import Form, Submission, SubmissionDef
 
@@ -188,8 +188,8 @@ def build_report(
     trainees = data.trainees.assign(
         commune=recode(data.trainees["commune"], crosswalk, codes)
     )
-    marked = boundaries.marks(project_id)
-    staff = boundaries.roster(project_id)
+    marked = coverage_settings.marks(project_id)
+    staff = coverage_settings.roster(project_id)
     as_of = as_of or dt.datetime.now(VIETNAM).date()
     border_codes = _border_codes(chosen, border, border_key, distance_m)
     coverage = geo.compute_coverage(
@@ -251,7 +251,7 @@ def high_risk_table(
         chosen.areas,
         border=border,
         victim_communes=victims,
-        marked=boundaries.marks(project_id),
+        marked=coverage_settings.marks(project_id),
         distance_m=distance_m,
     )
     table.insert(1, "name", chosen.areas["name"].to_numpy())

@@ -17,7 +17,7 @@ from flask.cli import with_appcontext
 
 import geo
 from geo.labels import text
-from server import boundaries, problem
+from server import boundaries, coverage_settings, problem
 from server.cli import main
 from server.coverage import build_report, high_risk_table
 from server.db import db
@@ -231,7 +231,7 @@ def mark_high_risk(
     """Mark a commune high-risk by hand (e.g. a cross-border market)."""
     _project(project_id)
     actor = _actor(by_email)
-    _run(lambda: boundaries.mark(project_id, code, reason, actor_id=actor))
+    _run(lambda: coverage_settings.mark(project_id, code, reason, actor_id=actor))
     db.session.commit()
     click.echo(f"marked {code} high-risk in project {project_id}")
 
@@ -245,7 +245,7 @@ def unmark_high_risk(code: str, project_id: int, by_email: str | None) -> None:
     """Remove a supervisor's high-risk mark."""
     _project(project_id)
     actor = _actor(by_email)
-    if not boundaries.unmark(project_id, code, actor_id=actor):
+    if not coverage_settings.unmark(project_id, code, actor_id=actor):
         _fail(f"{code} is not marked in project {project_id}")
     db.session.commit()
     click.echo(f"unmarked {code} in project {project_id}")
@@ -260,8 +260,8 @@ def roster(path: Path, project_id: int, by_email: str | None) -> None:
     """Replace the staff roster from a CSV ``code,staff`` (empty code: city level)."""
     _project(project_id)
     actor = _actor(by_email)
-    sizes = _run(lambda: boundaries.read_roster_csv(path))
-    _run(lambda: boundaries.set_roster(project_id, sizes, actor_id=actor))
+    sizes = _run(lambda: coverage_settings.read_roster_csv(path))
+    _run(lambda: coverage_settings.set_roster(project_id, sizes, actor_id=actor))
     db.session.commit()
     click.echo(
         f"staff roster of project {project_id}: {sum(sizes.values())} staff "

@@ -65,7 +65,7 @@ def _flag(app, instance_id: str, **values) -> None:  # type: ignore[no-untyped-d
 @pytest.fixture
 def scenario(app, phone, real_boundaries):  # type: ignore[no-untyped-def]
     """The records of the module docstring; returns name -> instanceID."""
-    from server import boundaries
+    from server import coverage_settings
 
     ids = {
         "tay_giang": phone.send(
@@ -127,7 +127,7 @@ def scenario(app, phone, real_boundaries):  # type: ignore[no-untyped-def]
     ]
     phone.send("staff_training", training_values("2026-09-15", again))
     with app.app_context():
-        boundaries.set_roster(
+        coverage_settings.set_roster(
             phone.mission.project_id, {TAY_GIANG: 3, HUNG_SON: 2, "": 5}
         )
         db.session.commit()
