@@ -14,6 +14,7 @@ import datetime as dt
 import functools
 import hashlib
 import os
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -185,14 +186,16 @@ def approximate_set(province: str = APPROXIMATE_PROVINCE) -> ResolvedSet:
 
 _AREAS: OrderedDict[str, gpd.GeoDataFrame] = OrderedDict()
 _AREAS_KEEP = 4
+_AREAS_LOCK = threading.Lock()
 
 
 def _areas(set_id: int, content_sha256: str) -> gpd.GeoDataFrame:
     """A set's areas (``code``, ``name``, geometry), cached by content hash."""
-    hit = _AREAS.get(content_sha256)
-    if hit is not None:
-        _AREAS.move_to_end(content_sha256)
-        return hit
+    with _AREAS_LOCK:
+        hit = _AREAS.get(content_sha256)
+        if hit is not None:
+            _AREAS.move_to_end(content_sha256)
+            return hit
     rows = db.session.execute(
         sa.select(BoundaryArea.code, BoundaryArea.name, BoundaryArea.geometry_wkb)
         .where(BoundaryArea.set_id == set_id)
@@ -203,9 +206,10 @@ def _areas(set_id: int, content_sha256: str) -> gpd.GeoDataFrame:
         geometry=shapely.from_wkb([bytes(r.geometry_wkb) for r in rows]),
         crs=WGS84,
     )
-    _AREAS[content_sha256] = areas
-    while len(_AREAS) > _AREAS_KEEP:
-        _AREAS.popitem(last=False)
+    with _AREAS_LOCK:
+        _AREAS[content_sha256] = areas
+        while len(_AREAS) > _AREAS_KEEP:
+            _AREAS.popitem(last=False)
     return areas
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
 import typing as t
 import unicodedata
 from collections import OrderedDict
@@ -271,12 +272,16 @@ def _border_codes(
     if border is None:
         return None
     key = (chosen.key, border_key, distance_m)
-    if key not in _BORDER_CODES:
+    with _LOCK:
+        known = _BORDER_CODES.get(key)
+    if known is None:
         edge = geo.border_communes(chosen.areas, border, distance_m=distance_m)
-        _BORDER_CODES[key] = tuple(edge.loc[edge["is_border"], "code"])
-        while len(_BORDER_CODES) > 8:
-            _BORDER_CODES.popitem(last=False)
-    return _BORDER_CODES[key]
+        known = tuple(edge.loc[edge["is_border"], "code"])
+        with _LOCK:
+            _BORDER_CODES[key] = known
+            while len(_BORDER_CODES) > 8:
+                _BORDER_CODES.popitem(last=False)
+    return known
 
 
 # --- XML to rows --------------------------------------------------------------------
@@ -284,15 +289,21 @@ def _border_codes(
 # Parsed records by the version's sha256 (stored XML never changes): a resent
 # report parses only what arrived since.
 _PARSED: OrderedDict[str, dict[str, t.Any]] = OrderedDict()
-_PARSED_KEEP = 200_000
+_PARSED_KEEP = 100_000
 _CHUNK = 500
+_LOCK = threading.Lock()  # gunicorn runs several threads per worker
 
 
 def _parse_all(
     rows: t.Sequence[t.Any], forms: t.Mapping[int, str]
 ) -> dict[str, dict[str, t.Any]]:
-    kinds = {r.def_id: forms[r.form_id] for r in rows if r.sha256 not in _PARSED}
+    with _LOCK:
+        out = {r.sha256: _PARSED[r.sha256] for r in rows if r.sha256 in _PARSED}
+        for sha in out:
+            _PARSED.move_to_end(sha)
+    kinds = {r.def_id: forms[r.form_id] for r in rows if r.sha256 not in out}
     missing = sorted(kinds)
+    fresh: dict[str, dict[str, t.Any]] = {}
     for start in range(0, len(missing), _CHUNK):
         chunk = missing[start : start + _CHUNK]
         for def_id, sha, xml in db.session.execute(
@@ -300,13 +311,12 @@ def _parse_all(
                 SubmissionDef.id.in_(chunk)
             )
         ).all():
-            _PARSED[sha] = _extract(bytes(xml), kinds[def_id])
-    out = {}
-    for r in rows:
-        out[r.sha256] = _PARSED[r.sha256]
-        _PARSED.move_to_end(r.sha256)
-    while len(_PARSED) > _PARSED_KEEP:
-        _PARSED.popitem(last=False)
+            fresh[sha] = _extract(bytes(xml), kinds[def_id])
+    out.update(fresh)
+    with _LOCK:
+        _PARSED.update(fresh)
+        while len(_PARSED) > _PARSED_KEEP:
+            _PARSED.popitem(last=False)
     return out
 
 

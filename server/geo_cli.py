@@ -187,6 +187,18 @@ def list_sets() -> None:
         click.echo(f"border: {border.name}\t{border.length_m / 1000:.1f} km")
 
 
+@geo_group.command("delete-set")
+@click.argument("name")
+@_by_option
+@with_appcontext
+def delete_set(name: str, by_email: str | None) -> None:
+    """Delete a boundary set and its areas (maps then use another set)."""
+    actor = _actor(by_email)
+    _run(lambda: boundaries.delete_set(name, actor_id=actor))
+    db.session.commit()
+    click.echo(f"deleted boundary set {name!r}")
+
+
 @geo_group.command("high-risk")
 @click.option(
     "--set", "set_name", default=None, help="Boundary set (default: current)."

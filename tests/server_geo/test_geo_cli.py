@@ -117,6 +117,11 @@ def test_real_files_then_high_risk_lists_exactly_the_five_border_communes(
     assert "Xã/phường 2025\tvalid from 2025-07-01\t94 areas" in _ok(
         runner, "geo", "sets"
     )
+    _ok(runner, "geo", "delete-set", "Xã/phường 2025")
+    assert "approximate areas" in _ok(runner, "geo", "sets")
+    assert "Could not find" in _fails(runner, "geo", "delete-set", "Xã/phường 2025")
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(BoundaryArea.id))) == 0
 
 
 def test_import_errors_are_one_line(runner, shared_data, tmp_path):  # type: ignore[no-untyped-def]
