@@ -278,3 +278,4 @@ class Job(db.Model):
 
 
 from server import entity_models  # noqa: E402,F401
+from server import dedup_models  # noqa: E402,F401
