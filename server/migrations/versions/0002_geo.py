@@ -1,5 +1,7 @@
-"""geo reference data: boundary sets and areas, border lines, crosswalk, risk marks,
-staff rosters
+"""geo reference data
+
+Boundary sets and their areas, border lines, the old-to-new commune crosswalk,
+supervisor high-risk marks and staff rosters.
 
 Geometries are WKB in plain binary columns (BLOB / bytea): no PostGIS needed.
 Hand-checked on SQLite and PostgreSQL (upgrade, downgrade, upgrade).
