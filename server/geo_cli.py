@@ -332,7 +332,7 @@ def map_command(
         dpi=dpi,
     )
     out.write_bytes(body)
-    _summary(report, lang)
+    _summary(report, lang, project_id)
     click.echo(f"map written to {out}")
 
 
@@ -360,7 +360,7 @@ def coverage_command(
     _project(project_id)
     span = _period(period)
     report = _run(lambda: build_report(project_id, span, set_name=set_name))
-    _summary(report, lang)
+    _summary(report, lang, project_id)
     if out is None:
         return
     name = out.name.lower()
@@ -380,7 +380,7 @@ def coverage_command(
     click.echo(f"written to {out}")
 
 
-def _summary(report: t.Any, lang: str) -> None:
+def _summary(report: t.Any, lang: str, project_id: int) -> None:
     """Boundary set, data time and the three indicators (victim numbers suppressed)."""
     bs = report.boundary_set
     approx = " (approximate areas)" if bs.approximate else ""
@@ -398,5 +398,5 @@ def _summary(report: t.Any, lang: str) -> None:
     if len(report.review):
         click.echo(
             f"{len(report.review)} outreach sessions to review "
-            "(GET /v1/projects/{id}/coverage/review)"
+            f"(GET /v1/projects/{project_id}/coverage/review)"
         )
