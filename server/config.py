@@ -18,6 +18,8 @@ DEFAULTS: dict[str, t.Any] = {
     # X-OpenRosa-Accept-Content-Length so it splits uploads below it.
     "MAX_SUBMISSION_BYTES": 100_000_000,
     "XLSFORMS_DIR": str(PROJECT_ROOT / "xlsforms"),
+    # Dedup rule sets (<form_id>.toml); default: <XLSFORMS_DIR>/dedup.
+    "DEDUP_RULES_DIR": None,
     # Public base URL when behind a proxy that rewrites Host (else taken from request).
     "PUBLIC_URL": None,
     # Web-user session lifetime for Bearer tokens (POST /v1/sessions), in seconds.
@@ -34,6 +36,7 @@ _ENV_KEYS = (
     "OUTREACH_DATA_DIR",
     "MAX_SUBMISSION_BYTES",
     "XLSFORMS_DIR",
+    "DEDUP_RULES_DIR",
     "PUBLIC_URL",
     "SESSION_TTL_SECONDS",
     "ALLOW_BASIC_OVER_HTTP",

@@ -66,10 +66,12 @@ EVENT_FIELDS = {
 def excluded_submission_ids(project_id: int) -> set[int]:
     """Submissions (``submissions.id``) flagged as duplicates of another record.
 
-    The hook for the duplicate review: flagged submissions are left out of every
-    count. Nothing is flagged yet, so the set is empty.
+    A reviewer's ``same`` decision flags every member of a cluster but the one it
+    counts as (``server.dedup.excluded``), so each cluster is counted once.
     """
-    return set()
+    from server import dedup
+
+    return dedup.excluded(project_id)
 
 
 @dataclass(frozen=True, eq=False)

@@ -87,9 +87,7 @@ class DedupLink(db.Model):
     submission_id: Mapped[int] = mapped_column(
         sa.ForeignKey("submissions.id"), primary_key=True
     )
-    primary_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("submissions.id"), index=True
-    )
+    primary_id: Mapped[int] = mapped_column(sa.ForeignKey("submissions.id"), index=True)
     decision_id: Mapped[int] = mapped_column(
         sa.ForeignKey("dedup_decisions.id"), index=True
     )

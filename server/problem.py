@@ -275,3 +275,61 @@ def boundary_set_not_found(name: str) -> Problem:
         f"Could not find the boundary set {name!r}. GET /v1/boundary-sets lists them.",
         {"boundarySet": name},
     )
+
+
+# Duplicate review (server/dedup/, server/api/duplicates.py). 409.30+ are this
+# server's own codes (Central has no duplicate review).
+def submission_not_found(instance_id: str) -> Problem:
+    return Problem(
+        404.1,
+        f"Could not find the submission {instance_id!r} in this project.",
+        {"instanceId": instance_id},
+    )
+
+
+def dedup_primary_is_duplicate(instance_id: str, of: str, decision: int) -> Problem:
+    return Problem(
+        409.30,
+        f"The primary {instance_id!r} is itself marked as a duplicate of {of!r} "
+        f"(decision {decision}). Choose {of!r} as the primary, or undo that decision.",
+        {"instanceId": instance_id, "duplicateOf": of, "decisionId": decision},
+    )
+
+
+def dedup_member_is_duplicate(instance_id: str, of: str, decision: int) -> Problem:
+    return Problem(
+        409.30,
+        f"{instance_id!r} is already marked as a duplicate of {of!r} "
+        f"(decision {decision}). Undo that decision first.",
+        {"instanceId": instance_id, "duplicateOf": of, "decisionId": decision},
+    )
+
+
+def dedup_marked_different(a: str, b: str, decision: int) -> Problem:
+    return Problem(
+        409.30,
+        f"{a!r} and {b!r} were marked as not duplicates (decision {decision}). "
+        "Undo that decision first.",
+        {"instanceIds": [a, b], "decisionId": decision},
+    )
+
+
+def dedup_marked_same(a: str, b: str, decision: int) -> Problem:
+    return Problem(
+        409.30,
+        f"{a!r} and {b!r} are marked as the same record (decision {decision}). "
+        "Undo that decision first.",
+        {"instanceIds": [a, b], "decisionId": decision},
+    )
+
+
+def dedup_already_decided() -> Problem:
+    return Problem(409.30, "These submissions are already decided that way.")
+
+
+def dedup_already_undone(decision: int) -> Problem:
+    return Problem(
+        409.31,
+        f"Decision {decision} has already been undone.",
+        {"decisionId": decision},
+    )

@@ -13,6 +13,7 @@ def register_api(app: Flask) -> None:
         app_users,
         coverage,
         drafts,
+        duplicates,
         forms,
         odata,
         projects,
@@ -31,5 +32,6 @@ def register_api(app: Flask) -> None:
         submission_parts,
         odata,
         coverage,
+        duplicates,
     ):
         app.register_blueprint(module.bp, url_prefix="/v1")

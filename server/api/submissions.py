@@ -14,7 +14,7 @@ from flask import Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import aliased, defer
 
-from server import audit, ingest, problem
+from server import audit, dedup, ingest, problem
 from server.api.common import (
     extended,
     get_form,
@@ -77,18 +77,26 @@ def _versions(def_ids: t.Iterable[int]) -> dict[int, str]:
 
 
 def render(rows: list[t.Any]) -> list[dict[str, t.Any]]:
-    """Submission JSON for rows from ``_rows``, extended when the client asks."""
+    """Submission JSON for rows from ``_rows``, extended when the client asks.
+
+    ``duplicateOf``: the instanceId of the record a reviewer linked it to, or null.
+    """
+    links = dedup.duplicate_of(rows[0][0].form_id) if rows else {}
     if not extended():
-        return [submission_json(sub, cur, agent) for sub, cur, agent in rows]
-    actors = actors_by_id(
-        [sub.submitter_id for sub, _, _ in rows]
-        + [cur.submitter_id for _, cur, _ in rows]
-    )
-    versions = _versions(cur.form_def_id for _, cur, _ in rows)
-    return [
-        submission_json(sub, cur, agent, actors, versions.get(cur.form_def_id))
-        for sub, cur, agent in rows
-    ]
+        bodies = [submission_json(sub, cur, agent) for sub, cur, agent in rows]
+    else:
+        actors = actors_by_id(
+            [sub.submitter_id for sub, _, _ in rows]
+            + [cur.submitter_id for _, cur, _ in rows]
+        )
+        versions = _versions(cur.form_def_id for _, cur, _ in rows)
+        bodies = [
+            submission_json(sub, cur, agent, actors, versions.get(cur.form_def_id))
+            for sub, cur, agent in rows
+        ]
+    for body, (sub, _, _) in zip(bodies, rows, strict=True):
+        body["duplicateOf"] = links.get(sub.id)
+    return bodies
 
 
 def find(form: Form, instance_id: str) -> tuple[Submission, SubmissionDef]:

@@ -20,6 +20,7 @@ SUB_FIELDS = {
     "createdAt",
     "updatedAt",
     "deletedAt",
+    "duplicateOf",  # not Central's: the record a reviewer linked it to (dedup)
 }
 
 

@@ -1,0 +1,338 @@
+"""Find candidate duplicates: one arriving submission (a job), or a whole form (batch).
+
+**Incremental** (:func:`check_submission`, the ``dedup.check`` job ingest enqueues for
+every new or edited version): build the record from the current version's XML,
+replace its rows in ``dedup_keys``, look up the submissions stored under its probe
+keys (one indexed query; keys shared by more than the rule set's ``max_block``
+submissions are skipped, as the engine does), score it against them and replace its
+rows in ``dedup_pairs``. An edit therefore replaces the submission's keys and pairs.
+
+**Batch** (:func:`scan_form`, ``outreach dedup scan``): recompute every key and pair of
+a form with ``sync.linkage.scan``, reading the XML in chunks (memory grows with the
+number of submissions, never with the number of pairs).
+
+Pairs are stored whatever reviewers decided: the queue leaves out decided and
+"never" pairs when it reads them, so undoing a decision brings its pairs back
+without a rescan. Nothing here touches a submission.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+import typing as t
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from defusedxml.ElementTree import fromstring
+from sqlalchemy import bindparam as p
+
+from server.db import db
+from server.dedup.rules import rules_for, xml_form_id
+from server.dedup_models import DedupForm, DedupKey, DedupPair
+from server.models import Form, Submission, SubmissionDef, utcnow
+from sync.linkage import (
+    MATCH,
+    Record,
+    RuleSet,
+    ScoredPair,
+    blocking_keys,
+    probe_keys,
+    record_from_xml,
+    scan,
+    score_against,
+)
+
+log = logging.getLogger("outreach.dedup")
+
+_keys, _pairs = DedupKey.__table__, DedupPair.__table__
+_subs, _defs = Submission.__table__, SubmissionDef.__table__
+_CHUNK = 500
+_LOCK_CLASS = 0x6464  # "dd": PostgreSQL advisory lock namespace, one lock per form
+
+# Prebuilt statements of the incremental check (it runs for every arrival).
+KEY_COUNTS = (
+    sa.select(_keys.c.key, sa.func.count())
+    .where(_keys.c.form_id == p("form_id"), _keys.c.key.in_(p("keys", expanding=True)))
+    .group_by(_keys.c.key)
+)
+CANDIDATES = (
+    sa.select(_keys.c.submission_id)
+    .where(_keys.c.form_id == p("form_id"), _keys.c.key.in_(p("keys", expanding=True)))
+    .distinct()
+)
+CURRENT_XML = (
+    sa.select(_defs.c.submission_id, _defs.c.xml)
+    .select_from(_defs.join(_subs, _subs.c.id == _defs.c.submission_id))
+    .where(
+        _defs.c.submission_id.in_(p("ids", expanding=True)),
+        _defs.c.current.is_(True),
+        _subs.c.deleted_at.is_(None),
+        _subs.c.draft.is_(False),
+    )
+)
+DELETE_KEYS = sa.delete(_keys).where(_keys.c.submission_id == p("submission_id"))
+DELETE_PAIRS = sa.delete(_pairs).where(
+    sa.or_(_pairs.c.a_id == p("submission_id"), _pairs.c.b_id == p("submission_id"))
+)
+INSERT_KEY = sa.insert(_keys)
+INSERT_PAIR = sa.insert(_pairs)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """What one incremental check did."""
+
+    submission_id: int
+    keys: int
+    candidates: int
+    pairs: int
+
+
+def check_version(submission_def_id: int) -> CheckResult | None:
+    """The job: check the submission a stored version belongs to (its current one)."""
+    submission_id = db.session.execute(
+        sa.select(SubmissionDef.submission_id).where(
+            SubmissionDef.id == submission_def_id
+        )
+    ).scalar()
+    return None if submission_id is None else check_submission(submission_id)
+
+
+def check_submission(submission_id: int) -> CheckResult | None:
+    """Replace one submission's keys and pairs (None: no rules, draft or deleted)."""
+    conn = db.session.connection()
+    sub = conn.execute(
+        sa.select(_subs.c.form_id, _subs.c.draft, _subs.c.deleted_at).where(
+            _subs.c.id == submission_id
+        )
+    ).first()
+    if sub is None or sub.draft or sub.deleted_at is not None:
+        return None
+    name = xml_form_id(sub.form_id)
+    rules = rules_for(name) if name else None
+    if rules is None:
+        return None
+    _lock(sub.form_id)
+    _note_rules(sub.form_id, rules)
+    loaded = _records([submission_id], rules)
+    conn.execute(DELETE_KEYS, {"submission_id": submission_id})
+    conn.execute(DELETE_PAIRS, {"submission_id": submission_id})
+    if not loaded:
+        return CheckResult(submission_id, 0, 0, 0)
+    record = loaded[0]
+    keys = blocking_keys(record, rules)
+    if keys:
+        conn.execute(
+            INSERT_KEY,
+            [
+                {"submission_id": submission_id, "key": k, "form_id": sub.form_id}
+                for k in keys
+            ],
+        )
+    ids = candidate_ids(sub.form_id, probe_keys(record, rules), rules.max_block)
+    ids.discard(submission_id)
+    candidates = _records(sorted(ids), rules) if ids else []
+    scored = score_against(record, candidates, rules)
+    _insert_pairs(sub.form_id, scored, rules)
+    return CheckResult(submission_id, len(keys), len(candidates), len(scored))
+
+
+def candidate_ids(form_id: int, probes: Iterable[str], max_block: int) -> set[int]:
+    """Submissions stored under any probe key shared by at most ``max_block`` of them."""
+    probes = sorted(probes)
+    if not probes:
+        return set()
+    conn = db.session.connection()
+    usable = [
+        key
+        for key, count in conn.execute(
+            KEY_COUNTS, {"form_id": form_id, "keys": probes}
+        ).all()
+        if count <= max_block
+    ]
+    if not usable:
+        return set()
+    return set(conn.execute(CANDIDATES, {"form_id": form_id, "keys": usable}).scalars())
+
+
+def _lock(form_id: int) -> None:
+    """Serialise checks of one form: two near-duplicates arriving at once must see
+    each other's keys. SQLite already serialises writers."""
+    conn = db.session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:a, :b)"),
+            {"a": _LOCK_CLASS, "b": form_id},
+        )
+
+
+def _note_rules(form_id: int, rules: RuleSet) -> None:
+    """Remember the blocking rules of the first keys stored; warn when they changed."""
+    stored = db.session.execute(
+        sa.select(DedupForm.blocking).where(DedupForm.form_id == form_id)
+    ).scalar()
+    if stored is None:
+        db.session.execute(
+            sa.insert(DedupForm).values(
+                form_id=form_id,
+                blocking=rules.blocking_fingerprint,
+                created_at=utcnow(),
+            )
+        )
+    elif stored != rules.blocking_fingerprint:
+        log.warning(
+            "dedup keys of %s were made with other blocking rules: run "
+            "`outreach dedup scan --form %s`",
+            rules.form_id,
+            rules.form_id,
+        )
+
+
+def _record(xml: bytes, rules: RuleSet, submission_id: int) -> Record:
+    root = fromstring(
+        bytes(xml), forbid_dtd=True, forbid_entities=True, forbid_external=True
+    )
+    return record_from_xml(
+        root, rules.form_id, rules.field_paths, record_id=str(submission_id)
+    )
+
+
+def _records(ids: t.Sequence[int], rules: RuleSet) -> list[Record]:
+    """Records of the current versions of live submissions, in chunks."""
+    conn = db.session.connection()
+    out = []
+    for start in range(0, len(ids), _CHUNK):
+        rows = conn.execute(CURRENT_XML, {"ids": list(ids[start : start + _CHUNK])})
+        out += [_record(xml, rules, sid) for sid, xml in rows.all()]
+    return out
+
+
+def _pair_row(form_id: int, pair: ScoredPair, rules: RuleSet, now: t.Any) -> dict:  # type: ignore[type-arg]
+    a, b = sorted((int(pair.a), int(pair.b)))
+    return {
+        "form_id": form_id,
+        "a_id": a,
+        "b_id": b,
+        "score": round(pair.match.score, 6),
+        "decision": pair.match.decision,
+        "reasons": [reason.to_dict() for reason in pair.match.reasons],
+        "rules": rules.fingerprint,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _insert_pairs(form_id: int, pairs: Iterable[ScoredPair], rules: RuleSet) -> int:
+    now = utcnow()
+    conn = db.session.connection()
+    count = 0
+    for batch in _batched((_pair_row(form_id, pr, rules, now) for pr in pairs), 1000):
+        conn.execute(INSERT_PAIR, batch)
+        count += len(batch)
+    return count
+
+
+def _batched(items: Iterable[t.Any], size: int) -> Iterator[list[t.Any]]:
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+# --- batch --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    """Counts from one form's batch scan."""
+
+    xml_form_id: str
+    project_id: int
+    records: int
+    keys: int
+    oversized_keys: int
+    candidates: int
+    matches: int
+    possibles: int
+    seconds: float
+
+
+def scan_form(form_id: int) -> ScanResult | None:
+    """Recompute every key and pair of one form (None: the form has no rules)."""
+    form = db.session.get(Form, form_id)
+    rules = rules_for(form.xml_form_id) if form else None
+    if form is None or rules is None:
+        return None
+    started = time.perf_counter()
+    conn = db.session.connection()
+    _lock(form_id)
+    conn.execute(sa.delete(_keys).where(_keys.c.form_id == form_id))
+    conn.execute(sa.delete(_pairs).where(_pairs.c.form_id == form_id))
+    ids = list(
+        conn.execute(
+            sa.select(_subs.c.id)
+            .where(
+                _subs.c.form_id == form_id,
+                _subs.c.draft.is_(False),
+                _subs.c.deleted_at.is_(None),
+            )
+            .order_by(_subs.c.id)
+        ).scalars()
+    )
+    n_keys = 0
+
+    def records() -> Iterator[Record]:
+        nonlocal n_keys
+        for start in range(0, len(ids), _CHUNK):
+            batch = _records(ids[start : start + _CHUNK], rules)
+            rows = [
+                {"submission_id": int(r.record_id), "key": k, "form_id": form_id}
+                for r in batch
+                for k in blocking_keys(r, rules)
+            ]
+            if rows:
+                conn.execute(INSERT_KEY, rows)
+            n_keys += len(rows)
+            yield from batch
+
+    stats: dict[str, int] = {}
+    counts = {"match": 0, "possible": 0}
+
+    def counted(pairs: Iterable[ScoredPair]) -> Iterator[ScoredPair]:
+        for pair in pairs:
+            counts["match" if pair.match.decision == MATCH else "possible"] += 1
+            yield pair
+
+    _insert_pairs(form_id, counted(scan(records(), rules, stats=stats)), rules)
+    _record_scan(form_id, rules)
+    return ScanResult(
+        xml_form_id=form.xml_form_id,
+        project_id=form.project_id,
+        records=stats.get("records", 0),
+        keys=n_keys,
+        oversized_keys=stats.get("oversized_keys", 0),
+        candidates=stats.get("candidates", 0),
+        matches=counts["match"],
+        possibles=counts["possible"],
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _record_scan(form_id: int, rules: RuleSet) -> None:
+    now = utcnow()
+    updated = db.session.execute(
+        sa.update(DedupForm)
+        .where(DedupForm.form_id == form_id)
+        .values(blocking=rules.blocking_fingerprint, scanned_at=now)
+    )
+    if not updated.rowcount:
+        db.session.execute(
+            sa.insert(DedupForm).values(
+                form_id=form_id,
+                blocking=rules.blocking_fingerprint,
+                created_at=now,
+                scanned_at=now,
+            )
+        )
