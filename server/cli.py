@@ -241,6 +241,12 @@ def settings_qr_payload(settings: dict) -> str:
     multiple=True,
     help="Assign only these xmlFormIds (default: every form of the project).",
 )
+@click.option(
+    "--commune",
+    "communes",
+    multiple=True,
+    help="Commune code whose cases the phone carries (repeat; '*' = all; none: no cases).",
+)
 @with_appcontext
 def app_user_create(
     name: str,
@@ -248,6 +254,7 @@ def app_user_create(
     public_url: str | None,
     png_path: Path | None,
     form_ids: tuple[str, ...],
+    communes: tuple[str, ...] = (),
 ) -> None:
     """Create an app user; print its Collect URL and a QR code to scan."""
     import qrcode
@@ -264,7 +271,14 @@ def app_user_create(
         if unknown:
             _fail(f"unknown forms: {', '.join(sorted(unknown))}")
         forms = [row for row in forms if row[1] in form_ids]
-    _key, token = create_app_user(project_id, name, [row[0] for row in forms])
+    key, token = create_app_user(project_id, name, [row[0] for row in forms])
+    if communes:
+        from server.entities import lists
+
+        try:
+            lists.set_communes(key.actor_id, communes)
+        except problem.Problem as err:
+            _fail(err.message)
     db.session.commit()
     base = public_url or current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:8080"
     url = f"{base.rstrip('/')}/v1/key/{token}/projects/{project_id}"
@@ -272,6 +286,9 @@ def app_user_create(
     click.echo(
         f"App user {name!r} created; assigned forms: "
         f"{', '.join(f for _, f in forms) or '(none)'}"
+    )
+    click.echo(
+        f"Communes (cases on the phone): {', '.join(sorted(set(communes))) or '(none)'}"
     )
     click.echo("Server URL for ODK Collect (keep it secret; it is shown only once):")
     click.echo(url)
@@ -373,3 +390,4 @@ def jobs_status() -> None:
 
 
 from server import geo_cli  # noqa: E402,F401  (outreach geo/map/coverage)
+from server.entities import cli as entities_cli  # noqa: E402,F401  (outreach entities)

@@ -29,9 +29,13 @@ DEFAULTS: dict[str, t.Any] = {
     # Deepest element nesting and largest instance XML accepted from a client.
     "MAX_XML_DEPTH": 64,
     "MAX_XML_BYTES": 10_000_000,
+    # An offline entity update whose predecessor in its branch never arrives is
+    # applied anyway after this long (Central: 5 days), against the latest version.
+    "ENTITY_BACKLOG_FORCE_SECONDS": 5 * 24 * 3600,
 }
 
 _ENV_KEYS = (
+    "ENTITY_BACKLOG_FORCE_SECONDS",
     "SECRET_KEY",
     "OUTREACH_DATA_DIR",
     "MAX_SUBMISSION_BYTES",
@@ -42,6 +46,7 @@ _ENV_KEYS = (
     "ALLOW_BASIC_OVER_HTTP",
 )
 _INT_KEYS = {
+    "ENTITY_BACKLOG_FORCE_SECONDS",
     "MAX_SUBMISSION_BYTES",
     "SESSION_TTL_SECONDS",
     "MAX_XML_DEPTH",

@@ -319,6 +319,9 @@ def publish_draft(
         actor_id=actor_id,
         details={"version": draft.version},
     )
+    from server import entities  # datasets the version writes to (entities: sheet)
+
+    entities.on_publish(form, draft, actor_id)
     return draft
 
 

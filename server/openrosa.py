@@ -13,14 +13,15 @@ from flask import Blueprint, Response, current_app, g, request, send_file
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
-from server import auth, blobs, forms, ingest, openrosa_xml, problem
+from server import auth, blobs, entities, forms, ingest, openrosa_xml, problem
 from server.db import db
 from server.models import Assignment, Form, FormAttachment, FormDef
 
 bp = Blueprint("openrosa", __name__)
 
-# Endpoints that demand X-OpenRosa-Version (Central: formList, manifest, submission).
-_STRICT = {"form_list", "manifest", "submission_preflight", "submit"}
+# Endpoints that demand X-OpenRosa-Version (Central: formList, manifest, submission,
+# entity-list integrity).
+_STRICT = {"form_list", "manifest", "submission_preflight", "submit", "integrity"}
 
 
 @bp.url_value_preprocessor
@@ -145,7 +146,10 @@ def manifest(project_id: int, xml_form_id: str) -> ResponseReturnValue:
         }
         for name, md5 in rows
     ]
-    body = openrosa_xml.manifest(files)
+    files += entities.lists.manifest_files(
+        form_def, base, form.xml_form_id, auth.current()
+    )
+    body = openrosa_xml.manifest(sorted(files, key=lambda f: f["name"]))
     return openrosa_xml.openrosa_headers(
         Response(body, content_type=openrosa_xml.TEXT_XML)
     )
@@ -162,9 +166,17 @@ def form_attachment(
         .join(FormAttachment, FormAttachment.blob_sha == blobs.Blob.sha256)
         .where(FormAttachment.form_def_id == form_def.id, FormAttachment.name == name)
     ).scalar()
-    if row is None:
-        raise problem.not_found()
+    if row is None:  # an entity list (<dataset>.csv), filtered for the caller
+        response = entities.lists.attachment_response(form_def, name, auth.current())
+        return openrosa_xml.openrosa_headers(response)
     return openrosa_xml.openrosa_headers(send_blob(row, name))
+
+
+@bp.get("/projects/<int:project_id>/datasets/<name>/integrity")
+def integrity(project_id: int, name: str) -> ResponseReturnValue:
+    """Which of Collect's entities (``?id=a,b``) the server has deleted."""
+    response = entities.lists.integrity_response(project_id, name)
+    return openrosa_xml.openrosa_headers(response)
 
 
 def send_blob(blob: blobs.Blob, name: str) -> Response:

@@ -277,6 +277,99 @@ def boundary_set_not_found(name: str) -> Problem:
     )
 
 
+# Entities (server/entities/, server/api/entities.py): Central's codes and messages.
+def invalid_data_type(field: str, expected: str) -> Problem:
+    return Problem(
+        400.11,
+        f"Invalid input data type: expected ({field}) to be ({expected})",
+        {"field": field, "expected": expected},
+    )
+
+
+def invalid_entity_form(reason: str) -> Problem:
+    return Problem(
+        400.25, f"The entity definition within the form is invalid. {reason}"
+    )
+
+
+def invalid_entity(reason: str) -> Problem:
+    return Problem(400.28, f"The entity is invalid. {reason}", {"reason": reason})
+
+
+def unexpected_attributes(expected: list[str], actual: list[str]) -> Problem:
+    return Problem(
+        400.31,
+        f"Expected parameters: ({', '.join(expected)}). Got ({', '.join(actual)}).",
+        {"expected": expected, "actual": actual},
+    )
+
+
+def no_conflict_entity() -> Problem:
+    return Problem(400.32, "The Entity doesn't have any conflict")
+
+
+def entity_action_not_permitted(action: str, permitted: list[str]) -> Problem:
+    return Problem(
+        403.2,
+        f"The submission attempts an entity {action}, but the form does not permit "
+        f"that action. The form permits the following actions: {', '.join(permitted)}.",
+        {"action": action, "permitted": permitted},
+    )
+
+
+def dataset_not_found(name: str) -> Problem:
+    return Problem(
+        404.7,
+        f"The dataset ({name}) specified in the submission does not exist.",
+        {"datasetName": name},
+    )
+
+
+def entity_not_found(uuid: str, dataset: str) -> Problem:
+    return Problem(
+        404.8,
+        f"The entity with UUID ({uuid}) specified in the submission does not exist "
+        f"in the dataset ({dataset}).",
+        {"entityUuid": uuid, "datasetName": dataset},
+    )
+
+
+def entity_version_not_found(base_version: str, uuid: str, dataset: str) -> Problem:
+    return Problem(
+        404.9,
+        f"Base version ({base_version}) does not exist for entity UUID ({uuid}) in "
+        f"dataset ({dataset}).",
+        {"baseVersion": base_version, "entityUuid": uuid, "datasetName": dataset},
+    )
+
+
+def entity_deleted(uuid: str) -> Problem:
+    return Problem(
+        404.11,
+        f"The entity with UUID ({uuid}) has been deleted.",
+        {"entityUuid": uuid},
+    )
+
+
+def entity_version_conflict(current: str, provided: str | None) -> Problem:
+    return Problem(
+        409.15,
+        f"Current version of the Entity is '{current}' and you provided '{provided}'. "
+        "Please correct the version number or pass '?force=true' in the URL to "
+        "forcefully update the Entity.",
+        {"current": current, "provided": provided},
+    )
+
+
+def entity_uuid_deleted(uuids: list[str]) -> Problem:
+    return Problem(
+        409.19,
+        "The following UUID(s) cannot be used because they are associated with "
+        f"deleted Entities: ({', '.join(uuids)}).",
+        {"entityUuids": uuids},
+    )
+
+
 # Duplicate review (server/dedup/, server/api/duplicates.py). 409.30+ are this
 # server's own codes (Central has no duplicate review).
 def submission_not_found(instance_id: str) -> Problem:

@@ -14,6 +14,7 @@ def register_api(app: Flask) -> None:
         coverage,
         drafts,
         duplicates,
+        entities,
         forms,
         odata,
         projects,
@@ -33,5 +34,6 @@ def register_api(app: Flask) -> None:
         odata,
         coverage,
         duplicates,
+        entities,
     ):
         app.register_blueprint(module.bp, url_prefix="/v1")

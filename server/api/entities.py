@@ -1,0 +1,491 @@
+"""Datasets and entities over Central's REST API (what pyODK's entity calls use).
+
+``/projects/{p}/datasets[/{name}[/properties]]``, ``…/entities[/{uuid}[/versions]]``
+(GET, POST single or bulk, PATCH with ``?baseVersion=`` / ``?force=`` /
+``?resolve=``, DELETE), the OData feed ``…/datasets/{name}.svc/Entities``, plus two
+additions of this server: an app user's communes (``…/app-users/{id}/communes``) and
+the entity processing errors (``…/entity-errors``).
+
+Rights: reading needs ``submission.read`` (managers, viewers); writing needs
+``submission.update`` (managers); app users get 403.1 here, as on all REST data.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from urllib.parse import quote, urlencode
+
+import sqlalchemy as sa
+from flask import current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from server import audit, problem
+from server.api import odata_filter
+from server.api.common import (
+    get_project,
+    is_true,
+    iso,
+    json_body,
+    require,
+    rest_blueprint,
+    success,
+)
+from server.db import db
+from server.entities import datasets, lists, store, views
+from server.entity_models import Dataset, Entity, EntityDef
+from server.models import Actor, Audit, FieldKey
+
+bp = rest_blueprint("entities")
+
+DS = "/projects/<int:project_id>/datasets"
+ONE = f"{DS}/<name>"
+ENTITY = f"{ONE}/entities/<uuid>"
+READ, WRITE = "submission.read", "submission.update"
+
+
+def _dataset(project_id: int, name: str, verb: str) -> Dataset:
+    require(verb, project_id)
+    get_project(project_id)
+    return datasets.get(project_id, name)
+
+
+def _entity(dataset: Dataset, uuid: str, *, lock: bool = False) -> Entity:
+    uuid = uuid.strip().lower()
+    if lock:
+        store.lock_entity(uuid, dataset.id)
+    entity = store.get_entity(dataset.id, uuid, for_update=lock)
+    if entity is None:
+        raise problem.not_found()
+    return entity
+
+
+# --- datasets -----------------------------------------------------------------------
+
+
+@bp.get(DS)
+def list_datasets(project_id: int) -> ResponseReturnValue:
+    """The project's datasets by name; extended: entity counts and conflicts."""
+    require(READ, project_id)
+    get_project(project_id)
+    rows = list(
+        db.session.scalars(
+            sa.select(Dataset)
+            .where(Dataset.project_id == project_id)
+            .order_by(Dataset.name)
+        )
+    )
+    extended = (request.headers.get("X-Extended-Metadata") or "").lower() == "true"
+    stats = views.dataset_stats([d.id for d in rows]) if extended else {}
+    return jsonify([views.dataset_json(d, stats.get(d.id)) for d in rows])
+
+
+@bp.post(DS)
+def create_dataset(project_id: int) -> ResponseReturnValue:
+    """A dataset with no form behind it (pyODK ``entity_lists.create``)."""
+    caller = require("form.update", project_id)
+    get_project(project_id)
+    body = json_body()
+    name = body.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise problem.missing_parameter("name")
+    if datasets.find(project_id, name) is not None:
+        raise problem.uniqueness_violation("name, projectId", f"{name}, {project_id}")
+    dataset = datasets.get_or_create(project_id, name, caller.actor_id)
+    dataset.approval_required = bool(body.get("approvalRequired", False))
+    db.session.commit()
+    return jsonify(views.dataset_json(dataset))
+
+
+@bp.get(ONE)
+def get_dataset(project_id: int, name: str) -> ResponseReturnValue:
+    """Dataset metadata with its properties and the forms that write and read it."""
+    return jsonify(views.dataset_metadata(_dataset(project_id, name, READ)))
+
+
+@bp.post(f"{ONE}/properties")
+def add_property(project_id: int, name: str) -> ResponseReturnValue:
+    """Add one property (pyODK ``entity_lists.add_property``, ``merge``)."""
+    caller = require("form.update", project_id)
+    dataset = datasets.get(project_id, name)
+    prop = json_body().get("name")
+    if not isinstance(prop, str) or not prop.strip():
+        raise problem.missing_parameter("name")
+    if prop in datasets.property_names(dataset.id):
+        raise problem.uniqueness_violation("name, datasetId", f"{prop}, {dataset.id}")
+    datasets.add_properties(dataset, [prop], caller.actor_id)
+    audit.log(
+        "dataset.update",
+        "dataset",
+        dataset.id,
+        actor_id=caller.actor_id,
+        details={"properties": [prop]},
+    )
+    db.session.commit()
+    return jsonify(success())
+
+
+# --- entities -----------------------------------------------------------------------
+
+
+@bp.get(f"{ONE}/entities")
+def list_entities(project_id: int, name: str) -> ResponseReturnValue:
+    """Every live entity with its current version's metadata, newest first."""
+    dataset = _dataset(project_id, name, READ)
+    rows = list(
+        db.session.scalars(
+            sa.select(Entity)
+            .where(Entity.dataset_id == dataset.id, Entity.deleted_at.is_(None))
+            .order_by(Entity.created_at.desc(), Entity.id.desc())
+        )
+    )
+    defs = views.current_defs(rows)
+    return jsonify([views.entity_json(e, defs[e.id], data=False) for e in rows])
+
+
+@bp.get(ENTITY)
+def get_entity(project_id: int, name: str, uuid: str) -> ResponseReturnValue:
+    """One entity with its current version and data."""
+    dataset = _dataset(project_id, name, READ)
+    entity = _entity(dataset, uuid)
+    return jsonify(views.entity_json(entity, store.current_def(entity)))
+
+
+@bp.get(f"{ENTITY}/versions")
+def entity_versions(project_id: int, name: str, uuid: str) -> ResponseReturnValue:
+    """Every version, with Central's conflict details (``?relevantToConflict=true``)."""
+    dataset = _dataset(project_id, name, READ)
+    entity = _entity(dataset, uuid)
+    defs = list(
+        db.session.scalars(
+            sa.select(EntityDef)
+            .where(EntityDef.entity_id == entity.id)
+            .order_by(EntityDef.version)
+        )
+    )
+    return jsonify(
+        views.versions_with_conflicts(entity, defs, is_true("relevantToConflict"))
+    )
+
+
+@bp.post(f"{ONE}/entities")
+def create_entities(project_id: int, name: str) -> ResponseReturnValue:
+    """One entity ``{uuid?, label, data}``, or many ``{entities: […], source}``."""
+    caller = require(WRITE, project_id)
+    dataset = datasets.get(project_id, name)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise problem.unparseable("json", "Expected a JSON object.")
+    properties = datasets.property_names(dataset.id)
+    user_agent = request.headers.get("User-Agent")
+    if "entities" not in body:
+        uuid, label, data, received = store.parse_body(body, properties)
+        new = store.NewVersion(
+            label=t.cast(str, label),
+            data=data,
+            data_received=received,
+            source={"type": "api"},
+            creator_id=caller.actor_id,
+            user_agent=user_agent,
+        )
+        entity, entity_def = store.create(dataset, uuid, new)
+        audit.log(
+            "entity.create",
+            "dataset",
+            dataset.id,
+            actor_id=caller.actor_id,
+            details=store.entity_details(dataset, entity, entity_def),
+        )
+        db.session.commit()
+        return jsonify(views.entity_json(entity, entity_def))
+    items, source = body.get("entities"), body.get("source")
+    if not isinstance(items, list) or not items:
+        raise problem.unexpected_attributes(
+            ["entities: [...]"], ["empty array" if items == [] else "not an array"]
+        )
+    if not isinstance(source, dict) or not source.get("name"):
+        raise problem.missing_parameter("source.name" if source else "source")
+    if source.get("size") is not None and not isinstance(source["size"], int | float):
+        raise problem.invalid_data_type("size", "number")
+    parsed = [store.parse_body(item, properties) for item in items]
+    details = {
+        "type": "bulk",
+        "name": str(source["name"]),
+        "size": source.get("size"),
+        "count": len(parsed),
+    }
+    store.create_many(
+        dataset, parsed, details, actor_id=caller.actor_id, user_agent=user_agent
+    )
+    audit.log(
+        "entity.bulk.create",
+        "dataset",
+        dataset.id,
+        actor_id=caller.actor_id,
+        details={"source": details},
+    )
+    db.session.commit()
+    return jsonify(success())
+
+
+@bp.patch(ENTITY)
+def update_entity(project_id: int, name: str, uuid: str) -> ResponseReturnValue:
+    """New version (``?baseVersion=N`` must be current, or ``?force=true``);
+    ``?resolve=true`` clears the conflict, with or without new data."""
+    caller = require(WRITE, project_id)
+    dataset = datasets.get(project_id, name)
+    entity = _entity(dataset, uuid, lock=True)
+    resolve = is_true("resolve")
+    if resolve and not entity.conflict:
+        raise problem.no_conflict_entity()
+    provided = request.args.get("baseVersion")
+    if provided != str(entity.version) and not is_true("force"):
+        raise problem.entity_version_conflict(str(entity.version), provided)
+    body = request.get_json(silent=True)
+    if resolve and not body:
+        store.resolve(dataset, entity, caller.actor_id)
+        db.session.commit()
+        return jsonify(views.entity_json(entity, store.current_def(entity)))
+    properties = datasets.property_names(dataset.id)
+    _uuid, label, data, received = store.parse_body(
+        body if body is not None else {}, properties, existing=entity
+    )
+    entity_def = store.api_update(
+        dataset,
+        entity,
+        label,
+        data,
+        received,
+        actor_id=caller.actor_id,
+        user_agent=request.headers.get("User-Agent"),
+    )
+    if resolve:
+        store.resolve(dataset, entity, caller.actor_id)
+    db.session.commit()
+    return jsonify(views.entity_json(entity, entity_def))
+
+
+@bp.delete(ENTITY)
+def delete_entity(project_id: int, name: str, uuid: str) -> ResponseReturnValue:
+    """Soft-delete an entity: it leaves every list; integrity reports it deleted."""
+    caller = require(WRITE, project_id)
+    dataset = datasets.get(project_id, name)
+    entity = _entity(dataset, uuid, lock=True)
+    store.delete(dataset, entity, caller.actor_id)
+    db.session.commit()
+    return jsonify(success())
+
+
+# --- OData --------------------------------------------------------------------------
+
+
+class _EntityFilter(odata_filter._Parser):  # noqa: SLF001 - same grammar, other fields
+    """``$filter`` on __id and __system/{createdAt,updatedAt,creatorId,conflict}."""
+
+    FIELDS: t.ClassVar[dict[str, tuple[t.Any, str]]] = {
+        "__id": (Entity.uuid, "text"),
+        "__system/createdAt": (Entity.created_at, "datetime"),
+        "__system/updatedAt": (Entity.updated_at, "datetime"),
+        "__system/deletedAt": (Entity.deleted_at, "datetime"),
+        "__system/creatorId": (Entity.creator_id, "int"),
+        "__system/conflict": (Entity.conflict, "text"),
+    }
+
+    def operand(self) -> tuple[str, t.Any, t.Any]:
+        tok = self.peek()
+        if tok is not None and tok.kind == "word" and tok.text in self.FIELDS:
+            self.take()
+            return "field", tok.text, tok
+        if tok is not None and tok.kind == "word" and tok.text.startswith("__"):
+            raise problem.unsupported_odata_field(tok.at, tok.text)
+        return super().operand()
+
+    def comparison(self) -> t.Any:
+        left = self.operand()
+        op_tok = self.take()
+        if op_tok.kind != "word" or op_tok.text not in odata_filter._OPS:
+            raise problem.unparseable_odata(f"expected an operator at {op_tok.at}")
+        right = self.operand()
+        op = op_tok.text
+        if left[0] == "literal" and right[0] == "field":
+            left, right, op = right, left, odata_filter._SWAP[op]
+        if left[0] != "field" or right[0] != "literal":
+            raise problem.unsupported_odata_expression(op_tok.at, op)
+        column, kind = self.FIELDS[left[1]]
+        if right[1] is odata_filter._NULL:
+            if op not in ("eq", "ne"):
+                raise problem.unparseable_odata(f"null cannot be compared with {op}")
+            return column.is_(None) if op == "eq" else column.is_not(None)
+        value = odata_filter._literal(kind, right[1])
+        return {
+            "eq": column == value,
+            "ne": column != value,
+            "lt": column < value,
+            "le": column <= value,
+            "gt": column > value,
+            "ge": column >= value,
+        }[op]
+
+
+def _svc_base(project_id: int, name: str) -> str:
+    public = current_app.config.get("PUBLIC_URL")
+    root = (public.rstrip("/") if public else request.host_url.rstrip("/")) + (
+        request.script_root
+    )
+    return f"{root}/v1/projects/{project_id}/datasets/{quote(name, safe='')}.svc"
+
+
+def _int_arg(name: str) -> int | None:
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return None
+    if not raw.isdigit():
+        raise problem.unexpected_value(name, "expected a non-negative integer")
+    return int(raw)
+
+
+@bp.get(f"{ONE}.svc")
+def odata_service(project_id: int, name: str) -> ResponseReturnValue:
+    """The one table of a dataset's feed."""
+    dataset = _dataset(project_id, name, READ)
+    return jsonify(
+        {
+            "@odata.context": f"{_svc_base(project_id, dataset.name)}/$metadata",
+            "value": [{"name": "Entities", "kind": "EntitySet", "url": "Entities"}],
+        }
+    )
+
+
+@bp.get(f"{ONE}.svc/Entities")
+def odata_entities(project_id: int, name: str) -> ResponseReturnValue:
+    """Entities as OData rows (pyODK ``get_table``): $top $skip $count $filter $select."""
+    dataset = _dataset(project_id, name, READ)
+    properties = datasets.property_names(dataset.id)
+    conditions: list[t.Any] = [Entity.dataset_id == dataset.id]
+    source = request.args.get("$filter") or ""
+    if source:
+        conditions.append(_EntityFilter(source).parse())
+    if "__system/deletedAt" not in source:
+        conditions.append(Entity.deleted_at.is_(None))
+    selected = None
+    if request.args.get("$select") not in (None, "", "*"):
+        selected = {p.strip() for p in request.args["$select"].split(",")}
+        allowed = {"__id", "label", "__system", *properties}
+        allowed |= set(_EntityFilter.FIELDS)
+        for field in selected:
+            if field not in allowed:
+                raise problem.property_not_found(field)
+    top, skip = _int_arg("$top"), _int_arg("$skip") or 0
+    query = (
+        sa.select(Entity)
+        .where(*conditions)
+        .order_by(Entity.created_at.desc(), Entity.id.desc())
+        .offset(skip)
+    )
+    if top is not None:
+        query = query.limit(top)
+    rows = list(db.session.scalars(query))
+    creators = {
+        a.id: a
+        for a in db.session.scalars(
+            sa.select(Actor).where(Actor.id.in_({e.creator_id for e in rows}))
+        )
+    }
+    base = _svc_base(project_id, dataset.name)
+    body: dict[str, t.Any] = {
+        "@odata.context": f"{base}/$metadata#Entities",
+        "value": [views.odata_row(e, properties, creators, selected) for e in rows],
+    }
+    if is_true("$count") or top is not None:
+        total = db.session.scalar(
+            sa.select(sa.func.count()).select_from(Entity).where(*conditions)
+        )
+        if is_true("$count"):
+            body["@odata.count"] = total
+        if top is not None and skip + top < (total or 0):
+            args = {k: v for k, v in request.args.items() if k != "$skip"}
+            args["$skip"] = str(skip + top)
+            body["@odata.nextLink"] = f"{base}/Entities?{urlencode(args)}"
+    return jsonify(body)
+
+
+# --- additions: app-user communes, processing errors --------------------------------
+
+
+def _app_user(project_id: int, actor_id: int) -> Actor:
+    actor = db.session.execute(
+        sa.select(Actor)
+        .join(FieldKey, FieldKey.actor_id == Actor.id)
+        .where(
+            Actor.id == actor_id,
+            FieldKey.project_id == project_id,
+            Actor.deleted_at.is_(None),
+        )
+    ).scalar()
+    if actor is None:
+        raise problem.not_found()
+    return actor
+
+
+@bp.get("/projects/<int:project_id>/app-users/<int:actor_id>/communes")
+def get_communes(project_id: int, actor_id: int) -> ResponseReturnValue:
+    """The commune codes whose cases this app user's phone receives."""
+    require("field_key.manage", project_id)
+    return jsonify(lists.communes_of(_app_user(project_id, actor_id).id))
+
+
+@bp.put("/projects/<int:project_id>/app-users/<int:actor_id>/communes")
+def put_communes(project_id: int, actor_id: int) -> ResponseReturnValue:
+    """Replace them with a JSON list of 5-digit codes (``["*"]``: every commune)."""
+    caller = require("field_key.manage", project_id)
+    actor = _app_user(project_id, actor_id)
+    body = request.get_json(silent=True)
+    if not isinstance(body, list) or not all(isinstance(c, str) for c in body):
+        raise problem.unparseable("json", "Expected a JSON list of commune codes.")
+    communes = lists.set_communes(actor.id, body)
+    audit.log(
+        "field_key.update.communes",
+        "actor",
+        actor.id,
+        actor_id=caller.actor_id,
+        details={"communes": communes},
+    )
+    db.session.commit()
+    return jsonify(communes)
+
+
+def entity_errors(project_id: int | None, limit: int = 100) -> list[dict[str, t.Any]]:
+    """The latest entity processing failures (for the API and ``outreach entities``)."""
+    from server.models import Form, Submission
+
+    query = (
+        sa.select(Audit, Form.xml_form_id, Form.project_id)
+        .join(Submission, sa.cast(Submission.id, sa.String) == Audit.actee_id)
+        .join(Form, Form.id == Submission.form_id)
+        .where(Audit.action == "entity.error", Audit.actee_type == "submission")
+        .order_by(Audit.id.desc())
+        .limit(limit)
+    )
+    if project_id is not None:
+        query = query.where(Form.project_id == project_id)
+    out = []
+    for row, xml_form_id, _project in db.session.execute(query).all():
+        details = row.details or {}
+        out.append(
+            {
+                "loggedAt": iso(row.logged_at),
+                "xmlFormId": xml_form_id,
+                "instanceId": details.get("instanceId"),
+                "submissionId": details.get("submissionId"),
+                "code": (details.get("problem") or {}).get("code"),
+                "message": details.get("errorMessage"),
+            }
+        )
+    return out
+
+
+@bp.get("/projects/<int:project_id>/entity-errors")
+def list_entity_errors(project_id: int) -> ResponseReturnValue:
+    """Submissions whose entity block could not be applied, newest first."""
+    require(READ, project_id)
+    get_project(project_id)
+    return jsonify(entity_errors(project_id))
