@@ -42,6 +42,7 @@ from sync.linkage import (
     probe_keys,
     record_from_xml,
     scan,
+    score,
     score_against,
 )
 
@@ -135,7 +136,9 @@ def check_submission(submission_id: int) -> CheckResult | None:
     ids = candidate_ids(sub.form_id, probe_keys(record, rules), rules.max_block)
     ids.discard(submission_id)
     candidates = _records(sorted(ids), rules) if ids else []
-    scored = score_against(record, candidates, rules)
+    scored = _oriented(
+        record, candidates, score_against(record, candidates, rules), rules
+    )
     _insert_pairs(sub.form_id, scored, rules)
     return CheckResult(submission_id, len(keys), len(candidates), len(scored))
 
@@ -191,12 +194,39 @@ def _note_rules(form_id: int, rules: RuleSet) -> None:
         )
 
 
+def _record_id(submission_id: int) -> str:
+    """Record ids that sort like the submission ids (the engine orders pairs by id)."""
+    return f"{submission_id:012d}"
+
+
+def _oriented(
+    new: Record, candidates: list[Record], pairs: list[ScoredPair], rules: RuleSet
+) -> list[ScoredPair]:
+    """Pairs whose reasons read from ``a`` (the older submission) to ``b``.
+
+    ``score_against`` explains each pair from the new record's side ("42 vs 45"),
+    while a stored pair is ``a < b``; the few pairs where the new record is ``b`` are
+    scored again the other way round, so ``params.a`` always describes ``a_id``.
+    """
+    if not pairs:
+        return pairs
+    by_id = {c.record_id: c for c in candidates}
+    out = []
+    for pair in pairs:
+        if pair.a == new.record_id:
+            out.append(pair)
+        else:
+            other = by_id[pair.a]
+            out.append(ScoredPair(pair.a, pair.b, score(other, new, rules)))
+    return out
+
+
 def _record(xml: bytes, rules: RuleSet, submission_id: int) -> Record:
     root = fromstring(
         bytes(xml), forbid_dtd=True, forbid_entities=True, forbid_external=True
     )
     return record_from_xml(
-        root, rules.form_id, rules.field_paths, record_id=str(submission_id)
+        root, rules.form_id, rules.field_paths, record_id=_record_id(submission_id)
     )
 
 
@@ -211,7 +241,7 @@ def _records(ids: t.Sequence[int], rules: RuleSet) -> list[Record]:
 
 
 def _pair_row(form_id: int, pair: ScoredPair, rules: RuleSet, now: t.Any) -> dict:  # type: ignore[type-arg]
-    a, b = sorted((int(pair.a), int(pair.b)))
+    a, b = int(pair.a), int(pair.b)
     return {
         "form_id": form_id,
         "a_id": a,
