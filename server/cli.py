@@ -390,5 +390,5 @@ def jobs_status() -> None:
 
 
 from server import geo_cli  # noqa: E402,F401  (outreach geo/map/coverage)
-from server.entities import cli as entities_cli  # noqa: E402,F401  (outreach entities)
 from server.dedup import cli as _dedup_cli  # noqa: E402,F401  (outreach dedup)
+from server.entities import cli as entities_cli  # noqa: E402,F401  (outreach entities)
