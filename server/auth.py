@@ -30,22 +30,34 @@ from server.models import (
 TOKEN_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!$"
 REALM = "outreach-server"
 
+_MANAGE = frozenset(
+    {
+        "project.read",
+        "form.read",
+        "form.update",
+        "submission.create",
+        "submission.read",
+        "submission.update",
+        "field_key.manage",
+        "assignment.manage",
+        "coverage.read",
+        "pii.read",
+    }
+)
+# Central's REST roles (manager, viewer, formfill) and the web supervisors' roles:
+# ``province`` manages the whole project, ``commune`` the same within its communes
+# (``scope``), ``aggregate`` sees indicators and maps only, never a submission.
 ROLE_VERBS: dict[str, frozenset[str]] = {
-    "manager": frozenset(
-        {
-            "project.read",
-            "form.read",
-            "form.update",
-            "submission.create",
-            "submission.read",
-            "submission.update",
-            "field_key.manage",
-            "assignment.manage",
-        }
+    "manager": _MANAGE,
+    "province": _MANAGE,
+    "commune": _MANAGE,
+    "viewer": frozenset(
+        {"project.read", "form.read", "submission.read", "coverage.read"}
     ),
-    "viewer": frozenset({"project.read", "form.read", "submission.read"}),
+    "aggregate": frozenset({"project.read", "coverage.read"}),
     "formfill": frozenset({"project.read", "form.read", "submission.create"}),
 }
+WEB_ROLES = ("province", "commune", "aggregate")
 FIELD_KEY_VERBS = frozenset({"form.read", "submission.create"})
 
 
@@ -57,7 +69,8 @@ class Auth:
     kind: str = "anonymous"  # anonymous | user | field_key
     is_admin: bool = False
     project_id: int | None = None  # field keys belong to one project
-    via: str | None = None  # key | bearer | basic
+    via: str | None = None  # key | bearer | basic | cookie
+    csrf: str | None = None  # the session's CSRF token (cookie sessions)
 
     @property
     def anonymous(self) -> bool:
@@ -106,6 +119,7 @@ SESSION_LOOKUP = (
         _sessions.c.expires_at,
         _users.c.is_admin,
         _keys.c.project_id,
+        _sessions.c.csrf,
     )
     .select_from(
         _sessions.join(_actors, _actors.c.id == _sessions.c.actor_id)
@@ -127,7 +141,7 @@ def _session_auth(token: str) -> Auth | None:
     )
     if row is None:
         return None
-    kind, actor_id, expires_at, is_admin, project_id = row
+    kind, actor_id, expires_at, is_admin, project_id, csrf = row
     if expires_at is not None:
         if expires_at.tzinfo is None:
             expires_at = expires_at.replace(tzinfo=dt.UTC)
@@ -135,7 +149,7 @@ def _session_auth(token: str) -> Auth | None:
             return None
     if kind == "field_key":
         return Auth(actor_id=actor_id, kind="field_key", project_id=project_id)
-    return Auth(actor_id=actor_id, kind="user", is_admin=bool(is_admin))
+    return Auth(actor_id=actor_id, kind="user", is_admin=bool(is_admin), csrf=csrf)
 
 
 # Verified Basic credentials, per process, so Collect's per-request Basic header does
@@ -199,7 +213,136 @@ def resolve(url_token: str | None) -> Auth:
         if auth is None:
             raise problem.authentication_failed()
         return auth
-    return ANONYMOUS
+    return cookie_auth(check_csrf=True)
+
+
+# The web app keeps its login in Flask's signed session cookie: the token of an
+# ``AuthSession`` row (so logout and expiry end it on the server too).
+SESSION_TOKEN_KEY = "token"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def cookie_auth(*, check_csrf: bool) -> Auth:
+    """The web user of the session cookie, or anonymous.
+
+    With ``check_csrf``, a state-changing request carried by the cookie must echo the
+    session's CSRF token (``X-CSRF-Token`` header or ``csrf_token`` form field) and
+    come from this origin; otherwise 403.1.
+    """
+    from flask import session
+
+    token = session.get(SESSION_TOKEN_KEY)
+    if not token:
+        return ANONYMOUS
+    auth = _session_auth(token)
+    if auth is None or auth.kind != "user":
+        session.pop(SESSION_TOKEN_KEY, None)
+        return ANONYMOUS
+    auth = Auth(
+        actor_id=auth.actor_id,
+        kind="user",
+        is_admin=auth.is_admin,
+        via="cookie",
+        csrf=auth.csrf,
+    )
+    if check_csrf and request.method in UNSAFE_METHODS and not csrf_ok(auth):
+        raise problem.Problem(
+            403.1,
+            "This request came with the session cookie but without the session's "
+            "CSRF token (X-CSRF-Token), or from another site.",
+            {"reason": "csrf"},
+        )
+    return auth
+
+
+def csrf_ok(auth: Auth) -> bool:
+    """Whether an unsafe request echoes the session's CSRF token from our own origin."""
+    sent = request.headers.get("X-CSRF-Token") or (
+        request.form.get("csrf_token") if request.mimetype in _FORM_TYPES else None
+    )
+    if not auth.csrf or not sent or not secrets.compare_digest(sent, auth.csrf):
+        return False
+    origin = request.headers.get("Origin")
+    if origin and origin != "null":
+        return origin.rstrip("/") == request.host_url.rstrip("/")
+    return True
+
+
+_FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Which submissions of a project a caller may read: all, some communes, none."""
+
+    rows: bool = False  # may read submission rows at all
+    all_communes: bool = False  # every row, also those without a commune
+    communes: frozenset[str] = frozenset()
+    pii: bool = False  # may read personal fields (the ``pii`` group)
+
+    def sees(self, commune: str | None) -> bool:
+        """Whether a submission with this commune code is in scope."""
+        if not self.rows:
+            return False
+        return self.all_communes or (commune is not None and commune in self.communes)
+
+    def condition(self, column: t.Any) -> t.Any:
+        """A SQL condition on a commune column that keeps only rows in scope."""
+        if not self.rows:
+            return sa.false()
+        if self.all_communes:
+            return sa.true()
+        if not self.communes:
+            return sa.false()
+        return column.in_(sorted(self.communes))
+
+
+NO_ROWS = Scope()
+
+
+def project_role(auth: Auth, project_id: int) -> str | None:
+    """The caller's stored role in a project (None for administrators and app users)."""
+    if auth.anonymous or auth.kind != "user":
+        return None
+    return db.session.execute(
+        sa.select(ProjectRole.role).where(
+            ProjectRole.actor_id == auth.actor_id, ProjectRole.project_id == project_id
+        )
+    ).scalar()
+
+
+def role_communes(actor_id: int | None, project_id: int) -> frozenset[str]:
+    """The communes a ``commune`` supervisor answers for in a project."""
+    from server.models import ProjectRoleCommune
+
+    return frozenset(
+        db.session.execute(
+            sa.select(ProjectRoleCommune.commune).where(
+                ProjectRoleCommune.actor_id == actor_id,
+                ProjectRoleCommune.project_id == project_id,
+            )
+        ).scalars()
+    )
+
+
+def scope(auth: Auth, project_id: int) -> Scope:
+    """The submissions the caller may read in a project (enforced by every reader)."""
+    if auth.anonymous:
+        return NO_ROWS
+    if auth.is_admin:
+        return Scope(rows=True, all_communes=True, pii=True)
+    if auth.kind == "field_key":
+        return NO_ROWS
+    role = project_role(auth, project_id)
+    verbs = ROLE_VERBS.get(role or "", frozenset())
+    if "submission.read" not in verbs:
+        return NO_ROWS
+    pii = "pii.read" in verbs
+    if role == "commune":
+        return Scope(
+            rows=True, communes=role_communes(auth.actor_id, project_id), pii=pii
+        )
+    return Scope(rows=True, all_communes=True, pii=pii)
 
 
 def current() -> Auth:
@@ -212,7 +355,7 @@ def project_verbs(auth: Auth, project_id: int) -> frozenset[str]:
     if auth.anonymous:
         return frozenset()
     if auth.is_admin:
-        return ROLE_VERBS["manager"] | {"project.update"}
+        return ROLE_VERBS["manager"] | {"project.update", "audit.read"}
     if auth.kind == "field_key":
         return FIELD_KEY_VERBS if auth.project_id == project_id else frozenset()
     role = db.session.execute(

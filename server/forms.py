@@ -40,6 +40,7 @@ class XFormInfo:
     binary_paths: list[str] = field(default_factory=list)
     media: dict[str, str] = field(default_factory=dict)  # name -> type
     has_instance_id: bool = True
+    commune_path: str | None = None  # the one field named ``commune``, if exactly one
 
 
 def find_form(project_id: int, xml_form_id: str) -> Form | None:
@@ -114,10 +115,14 @@ def inspect_xform(xml: bytes) -> XFormInfo:
     data = next(iter(instance), None) if instance is not None else None
     if data is None or not data.get("id"):
         raise problem.missing_parameter("formId")
-    binary_paths = []
+    binary_paths, commune_paths = [], []
     for el in model.iter():
         if local_name(el.tag) == "bind" and (el.get("type") or "").endswith("binary"):
             binary_paths.append(el.get("nodeset") or "")
+        if local_name(el.tag) == "bind" and (el.get("nodeset") or "").endswith(
+            "/commune"
+        ):
+            commune_paths.append(el.get("nodeset") or "")
     has_instance_id = any(local_name(el.tag) == "instanceID" for el in data.iter())
     media: dict[str, str] = {}
     for match in MEDIA_RE.finditer(xml.decode("utf-8", "replace")):
@@ -130,6 +135,7 @@ def inspect_xform(xml: bytes) -> XFormInfo:
         binary_paths=[p for p in binary_paths if p],
         media=media,
         has_instance_id=has_instance_id,
+        commune_path=commune_paths[0] if len(commune_paths) == 1 else None,
     )
 
 
@@ -145,6 +151,7 @@ def _new_def(form: Form, xml: bytes, info: XFormInfo, xlsx_blob: str | None) -> 
         binary_paths=info.binary_paths,
         media_names=sorted(info.media),
         has_instance_id=info.has_instance_id,
+        commune_path=info.commune_path,
     )
 
 
@@ -312,6 +319,9 @@ def publish_draft(
     form.draft_def_id = None
     form.updated_at = utcnow()
     _refresh(form)
+    from server import entities  # datasets the version writes to (entities: sheet)
+
+    entities.on_publish(form, draft, actor_id)
     audit.log(
         "form.update.publish",
         "form",
@@ -319,9 +329,6 @@ def publish_draft(
         actor_id=actor_id,
         details={"version": draft.version},
     )
-    from server import entities  # datasets the version writes to (entities: sheet)
-
-    entities.on_publish(form, draft, actor_id)
     return draft
 
 

@@ -67,6 +67,7 @@ class FormTarget:
     form_id: int
     form_def_id: int
     binary_paths: tuple[str, ...]
+    commune_path: str | None = None  # where the submission names its commune
 
 
 def parse(xml: bytes) -> Envelope:
@@ -92,7 +93,7 @@ def target_for(form: Form, envelope: Envelope, *, draft: bool = False) -> FormTa
         if form.state == "closed" or form.current_def_id is None:
             raise problem.not_accepting_submissions()
         row = db.session.execute(
-            sa.select(FormDef.id, FormDef.binary_paths)
+            sa.select(FormDef.id, FormDef.binary_paths, FormDef.commune_path)
             .where(
                 FormDef.form_id == form.id,
                 FormDef.version == envelope.version,
@@ -103,8 +104,13 @@ def target_for(form: Form, envelope: Envelope, *, draft: bool = False) -> FormTa
         ).first()
         if row is None:
             raise problem.form_version_not_found(envelope.version)
-        return FormTarget(form.id, row[0], tuple(row[1] or ()))
-    return FormTarget(form.id, form_def.id, tuple(form_def.binary_paths or ()))
+        return FormTarget(form.id, row[0], tuple(row[1] or ()), row[2])
+    return FormTarget(
+        form.id,
+        form_def.id,
+        tuple(form_def.binary_paths or ()),
+        form_def.commune_path,
+    )
 
 
 def resolve_target(
@@ -122,7 +128,9 @@ def resolve_target(
         raise problem.not_accepting_submissions()
     if row.def_id is None:
         raise problem.form_version_not_found(envelope.version)
-    return FormTarget(row.id, row.def_id, tuple(row.binary_paths or ()))
+    return FormTarget(
+        row.id, row.def_id, tuple(row.binary_paths or ()), row.commune_path
+    )
 
 
 def expected_attachments(
@@ -298,6 +306,14 @@ def _apply(
     raise AssertionError(f"unhandled outcome {outcome}")
 
 
+def commune_of(target: FormTarget, envelope: Envelope) -> str | None:
+    """The submission's commune code (web supervisors' scoping), from the parsed XML."""
+    if not target.commune_path or envelope.encrypted:
+        return None
+    values = field_values(envelope.root, target.commune_path)
+    return values[0][:16] if values else None
+
+
 def _insert_def(
     submission_id: int,
     target: FormTarget,
@@ -315,6 +331,7 @@ def _insert_def(
         instance_id=envelope.instance_id,
         deprecated_id=envelope.deprecated_id,
         instance_name=envelope.instance_name,
+        commune=commune_of(target, envelope),
         xml=xml,
         sha256=envelope.sha256,
         current=True,
@@ -334,6 +351,7 @@ def _create(target, envelope, xml, expected, arrived, draft, meta) -> IngestResu
         submitter_id=meta["actor_id"],
         device_id=meta["device_id"],
         review_state="received",
+        commune=commune_of(target, envelope),
         created_at=now,
     )
     def_id = _insert_def(submission_id, target, envelope, xml, draft, meta, now)
@@ -380,7 +398,7 @@ def _edit(target, envelope, xml, expected, arrived, draft, meta, old) -> IngestR
         {n: (arrived[n].sha256 if n in arrived else previous.get(n)) for n in expected},
         now,
     )
-    store.mark_edited(old.submission_id, now)
+    store.mark_edited(old.submission_id, now, commune_of(target, envelope))
     jobs.enqueue_for_version(target, def_id)
     audit.log(
         "submission.update.version",

@@ -120,6 +120,8 @@ class FormDef(db.Model):
     binary_paths: Mapped[list[str]] = mapped_column(JsonType, default=list)
     media_names: Mapped[list[str]] = mapped_column(JsonType, default=list)
     has_instance_id: Mapped[bool] = mapped_column(default=True)
+    # Path of the form's one field named ``commune`` (scoping of web supervisors).
+    commune_path: Mapped[str | None] = mapped_column(sa.String(255))
     draft_token: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
     published_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
@@ -171,6 +173,8 @@ class Submission(db.Model):
     submitter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("actors.id"))
     device_id: Mapped[str | None] = mapped_column(sa.String(255))
     review_state: Mapped[str] = mapped_column(sa.String(16), default="received")
+    # The current version's commune code (None: no commune field or no answer).
+    commune: Mapped[str | None] = mapped_column(sa.String(16))
     created_at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
     updated_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
     deleted_at: Mapped[dt.datetime | None] = mapped_column(Timestamp)
@@ -193,6 +197,7 @@ class SubmissionDef(db.Model):
     instance_id: Mapped[str] = mapped_column(sa.String(255))
     deprecated_id: Mapped[str | None] = mapped_column(sa.String(255))
     instance_name: Mapped[str | None] = mapped_column(sa.Text)
+    commune: Mapped[str | None] = mapped_column(sa.String(16))
     xml: Mapped[bytes] = mapped_column(sa.LargeBinary)
     sha256: Mapped[str] = mapped_column(sa.String(64))
     current: Mapped[bool] = mapped_column(default=True)
@@ -250,7 +255,30 @@ class ProjectRole(db.Model):
     project_id: Mapped[int] = mapped_column(
         sa.ForeignKey("projects.id"), primary_key=True
     )
-    role: Mapped[str] = mapped_column(sa.String(16))  # manager | viewer | formfill
+    # REST roles (Central's): manager | viewer | formfill; web supervisors' roles:
+    # province | commune (scoped by ProjectRoleCommune) | aggregate (no rows).
+    role: Mapped[str] = mapped_column(sa.String(16))
+
+
+class ProjectRoleCommune(db.Model):
+    """A commune (2025 code) a ``commune`` supervisor is responsible for."""
+
+    __tablename__ = "project_role_communes"
+    actor_id: Mapped[int] = mapped_column(sa.ForeignKey("actors.id"), primary_key=True)
+    project_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("projects.id"), primary_key=True
+    )
+    commune: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+
+
+class LoginFailure(db.Model):
+    """A failed web login, keyed by a hash of (IP, email): rate limiting across processes."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (sa.Index(None, "key", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(64))
+    at: Mapped[dt.datetime] = mapped_column(Timestamp, default=utcnow)
 
 
 from server import geo_models  # noqa: E402,F401

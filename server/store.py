@@ -40,6 +40,7 @@ FORM_FOR_SUBMISSION = (
         _forms.c.current_def_id,
         _defs.c.id.label("def_id"),
         _defs.c.binary_paths,
+        _defs.c.commune_path,
         sa.exists()
         .where(_assign.c.form_id == _forms.c.id, _assign.c.actor_id == p("actor_id"))
         .label("assigned"),
@@ -106,7 +107,7 @@ DEMOTE_DEF = (
 MARK_EDITED = (
     sa.update(_subs)
     .where(_subs.c.id == p("submission_id"))
-    .values(review_state="edited", updated_at=p("now"))
+    .values(review_state="edited", updated_at=p("now"), commune=p("commune"))
 )
 INSERT_AUDIT = sa.insert(_audits)
 
@@ -195,8 +196,11 @@ def demote_def(def_id: int) -> bool:
     return bool(_conn().execute(DEMOTE_DEF, {"def_id": def_id}).rowcount)
 
 
-def mark_edited(submission_id: int, now: dt.datetime) -> None:
-    _conn().execute(MARK_EDITED, {"submission_id": submission_id, "now": now})
+def mark_edited(submission_id: int, now: dt.datetime, commune: str | None) -> None:
+    """Review state ``edited``; the commune follows the new current version."""
+    _conn().execute(
+        MARK_EDITED, {"submission_id": submission_id, "now": now, "commune": commune}
+    )
 
 
 def insert_audit(**values: t.Any) -> None:

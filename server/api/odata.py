@@ -18,7 +18,7 @@ from flask import current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import aliased
 
-from server import problem
+from server import auth, problem
 from server.api.common import get_form, iso, require, rest_blueprint
 from server.api.odata_filter import compile_filter
 from server.api.odata_rows import (
@@ -92,7 +92,12 @@ def table_view(project_id: int, xml_form_id: str, table: str) -> ResponseReturnV
     expand = request.args.get("$expand")
     if expand not in (None, "", "*"):
         raise problem.not_implemented(f"$expand={expand}")
-    conditions = [Submission.form_id == form.id, Submission.draft.is_(False)]
+    conditions = [
+        Submission.form_id == form.id,
+        Submission.draft.is_(False),
+        # a commune supervisor's communes only (auth.scope)
+        auth.scope(auth.current(), project_id).condition(Submission.commune),
+    ]
     show_deleted = False
     if request.args.get("$filter"):
         condition, show_deleted = compile_filter(request.args["$filter"])

@@ -14,7 +14,7 @@ from flask import Response, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import aliased, defer
 
-from server import audit, dedup, ingest, problem
+from server import audit, auth, dedup, ingest, problem
 from server.api.common import (
     extended,
     get_form,
@@ -35,8 +35,20 @@ SUBS = "/projects/<int:project_id>/forms/<xml_form_id>/submissions"
 ONE = f"{SUBS}/<instance_id>"
 
 
-def _rows(form_id: int, instance_id: str | None = None) -> list[t.Any]:
-    """(Submission, current def, first version's user agent) rows, newest first."""
+def _rows(
+    form: Form, instance_id: str | None = None, *, scoped: bool = True
+) -> list[t.Any]:
+    """(Submission, current def, first version's user agent) rows, newest first.
+
+    Only rows in the caller's scope (a commune supervisor's communes): others are
+    simply not found, so guessing an instanceId tells nothing.
+    """
+    form_id = form.id
+    in_scope = (
+        auth.scope(auth.current(), form.project_id).condition(Submission.commune)
+        if scoped
+        else sa.true()
+    )
     current = aliased(SubmissionDef)
     first = aliased(SubmissionDef)
     query = (
@@ -56,6 +68,7 @@ def _rows(form_id: int, instance_id: str | None = None) -> list[t.Any]:
             Submission.form_id == form_id,
             Submission.draft.is_(False),
             Submission.deleted_at.is_(None),
+            in_scope,
         )
         .options(defer(current.xml))
         .order_by(Submission.created_at.desc(), Submission.id.desc())
@@ -101,14 +114,14 @@ def render(rows: list[t.Any]) -> list[dict[str, t.Any]]:
 
 def find(form: Form, instance_id: str) -> tuple[Submission, SubmissionDef]:
     """A live submission by logical instanceId, with its current version, or 404.1."""
-    rows = _rows(form.id, instance_id)
+    rows = _rows(form, instance_id)
     if not rows:
         raise problem.not_found()
     return rows[0][0], rows[0][1]
 
 
-def _one_json(form: Form, instance_id: str) -> dict[str, t.Any]:
-    rows = _rows(form.id, instance_id)
+def _one_json(form: Form, instance_id: str, *, scoped: bool = True) -> dict[str, t.Any]:
+    rows = _rows(form, instance_id, scoped=scoped)
     if not rows:
         raise problem.not_found()
     return render(rows)[0]
@@ -129,7 +142,7 @@ def list_submissions(project_id: int, xml_form_id: str) -> ResponseReturnValue:
     """Every live submission of the form, newest first."""
     require("submission.read", project_id)
     form = get_form(project_id, xml_form_id)
-    return jsonify(render(_rows(form.id)))
+    return jsonify(render(_rows(form)))
 
 
 @bp.post(SUBS)
@@ -147,7 +160,8 @@ def create_submission(project_id: int, xml_form_id: str) -> ResponseReturnValue:
         device_id=request.args.get("deviceID"),
         user_agent=request.headers.get("User-Agent"),
     )
-    return jsonify(_one_json(form, result.instance_id))
+    # The sender sees what it sent (also a data collector, or out of its communes).
+    return jsonify(_one_json(form, result.instance_id, scoped=False))
 
 
 @bp.get(f"{ONE}.xml")
