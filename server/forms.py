@@ -319,9 +319,6 @@ def publish_draft(
     form.draft_def_id = None
     form.updated_at = utcnow()
     _refresh(form)
-    from server import entities  # datasets the version writes to (entities: sheet)
-
-    entities.on_publish(form, draft, actor_id)
     audit.log(
         "form.update.publish",
         "form",
@@ -329,6 +326,9 @@ def publish_draft(
         actor_id=actor_id,
         details={"version": draft.version},
     )
+    from server import entities  # datasets the version writes to (entities: sheet)
+
+    entities.on_publish(form, draft, actor_id)
     return draft
 
 
