@@ -30,7 +30,7 @@ from defusedxml.ElementTree import fromstring
 from sqlalchemy import bindparam as p
 
 from server.db import db
-from server.dedup.rules import rules_for, xml_form_id
+from server.dedup.rules import noted_forms, rules_for, xml_form_id
 from server.dedup_models import DedupForm, DedupKey, DedupPair
 from server.models import Form, Submission, SubmissionDef, utcnow
 from sync.linkage import (
@@ -74,6 +74,13 @@ CURRENT_XML = (
         _subs.c.draft.is_(False),
     )
 )
+VERSION_OF = sa.select(_defs.c.submission_id).where(_defs.c.id == p("def_id"))
+SUBMISSION = sa.select(_subs.c.form_id, _subs.c.draft, _subs.c.deleted_at).where(
+    _subs.c.id == p("submission_id")
+)
+KEY_RULES = sa.select(DedupForm.__table__.c.blocking).where(
+    DedupForm.__table__.c.form_id == p("form_id")
+)
 DELETE_KEYS = sa.delete(_keys).where(_keys.c.submission_id == p("submission_id"))
 DELETE_PAIRS = sa.delete(_pairs).where(
     sa.or_(_pairs.c.a_id == p("submission_id"), _pairs.c.b_id == p("submission_id"))
@@ -94,22 +101,18 @@ class CheckResult:
 
 def check_version(submission_def_id: int) -> CheckResult | None:
     """The job: check the submission a stored version belongs to (its current one)."""
-    submission_id = db.session.execute(
-        sa.select(SubmissionDef.submission_id).where(
-            SubmissionDef.id == submission_def_id
-        )
-    ).scalar()
+    submission_id = (
+        db.session.connection()
+        .execute(VERSION_OF, {"def_id": submission_def_id})
+        .scalar()
+    )
     return None if submission_id is None else check_submission(submission_id)
 
 
 def check_submission(submission_id: int) -> CheckResult | None:
     """Replace one submission's keys and pairs (None: no rules, draft or deleted)."""
     conn = db.session.connection()
-    sub = conn.execute(
-        sa.select(_subs.c.form_id, _subs.c.draft, _subs.c.deleted_at).where(
-            _subs.c.id == submission_id
-        )
-    ).first()
+    sub = conn.execute(SUBMISSION, {"submission_id": submission_id}).first()
     if sub is None or sub.draft or sub.deleted_at is not None:
         return None
     name = xml_form_id(sub.form_id)
@@ -174,11 +177,13 @@ def _lock(form_id: int) -> None:
 
 def _note_rules(form_id: int, rules: RuleSet) -> None:
     """Remember the blocking rules of the first keys stored; warn when they changed."""
-    stored = db.session.execute(
-        sa.select(DedupForm.blocking).where(DedupForm.form_id == form_id)
-    ).scalar()
+    noted = noted_forms()
+    if form_id in noted:
+        return
+    conn = db.session.connection()
+    stored = conn.execute(KEY_RULES, {"form_id": form_id}).scalar()
     if stored is None:
-        db.session.execute(
+        conn.execute(
             sa.insert(DedupForm).values(
                 form_id=form_id,
                 blocking=rules.blocking_fingerprint,
@@ -192,6 +197,8 @@ def _note_rules(form_id: int, rules: RuleSet) -> None:
             rules.form_id,
             rules.form_id,
         )
+    else:  # committed and current: no need to look again in this process
+        noted.add(form_id)
 
 
 def _record_id(submission_id: int) -> str:

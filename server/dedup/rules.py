@@ -39,6 +39,7 @@ _SECRET_LABEL = b"outreach-server dedup blocking keys v1"
 class _State:
     rule_sets: dict[str, RuleSet] | None = None
     xml_form_ids: dict[int, str] = field(default_factory=dict)
+    noted: set[int] = field(default_factory=set)  # forms whose key rules are current
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -95,6 +96,11 @@ def _load(config: t.Mapping[str, t.Any]) -> dict[str, RuleSet]:
             continue
         out[rules.form_id] = rules
     return out
+
+
+def noted_forms() -> set[int]:
+    """Forms whose stored keys were seen to be made with the current blocking rules."""
+    return _state().noted
 
 
 def xml_form_id(form_id: int) -> str | None:

@@ -1,0 +1,359 @@
+"""Server-side dedup speed: the ``dedup.check`` job with 100,000 sessions stored.
+
+    .venv/bin/python bench/dedup_server.py                   # SQLite file, temp dir
+    .venv/bin/python bench/dedup_server.py --database-url postgresql://…/bench
+    .venv/bin/python bench/dedup_server.py --scan            # also time `dedup scan`
+
+The data set is bench/dedup_data.py's outreach sessions (seed 3, as ``bench/dedup.py
+speed``): the first 100,000 records are stored, the next 1,000 arrive (some of them
+re-report stored sessions). Preloading bulk-inserts, for each stored record, a
+submission, its current version (instance XML built from the record's fields at the
+rule set's paths) and its blocking keys, the rows the server itself would have
+written. Then each arrival is stored the way ingest stores it (submission, version
+and a queued job, one commit, not timed) and the worker's step is timed:
+``jobs.run_pending(limit=1)`` claims the job, runs the check (replace keys, look up
+the probe keys in ``dedup_keys``, load and parse the candidates' XML, score, replace
+pairs) and commits. ``check`` is the handler alone, ``job`` the whole step.
+
+**PostgreSQL: the target database is emptied (DROP SCHEMA public CASCADE).** Never
+point it at a database holding anything you want to keep.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import sys
+import tempfile
+import time
+import typing as t
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import sqlalchemy as sa  # noqa: E402
+from dedup_data import outreach_sessions  # noqa: E402
+
+from server import create_app  # noqa: E402
+from server.config import normalise_database_url  # noqa: E402
+from server.db import db  # noqa: E402
+
+FORM = "outreach_session"
+CHUNK = 5000
+
+
+def _instance_xml(
+    fields: t.Mapping[str, t.Any], paths: t.Mapping[str, str], iid: str
+) -> bytes:
+    """An instance with ``fields`` at their XForm paths (``/data/...``) and a meta."""
+    tree: dict[str, t.Any] = {}
+    for name, path in paths.items():
+        if name not in fields:
+            continue
+        node = tree
+        parts = path.strip("/").split("/")[1:]
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = str(fields[name])
+    tree["meta"] = {"instanceID": iid}
+
+    def render(node: dict[str, t.Any]) -> str:
+        return "".join(
+            f"<{k}>{render(v) if isinstance(v, dict) else escape(v)}</{k}>"
+            for k, v in node.items()
+        )
+
+    return f'<data id="{FORM}" version="1">{render(tree)}</data>'.encode()
+
+
+def _reset_postgres(url: str) -> None:
+    engine = sa.create_engine(normalise_database_url(url))
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+        conn.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def _app(url: str, folder: Path):  # type: ignore[no-untyped-def]
+    from flask_migrate import upgrade
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "bench-not-a-secret",
+            "OUTREACH_DATA_DIR": str(folder / "blobs"),
+            "DEDUP_RULES_DIR": str(ROOT / "xlsforms" / "dedup"),
+        }
+    )
+    with app.app_context():
+        upgrade(directory=str(ROOT / "server" / "migrations"))
+    return app
+
+
+def _form() -> tuple[int, int]:
+    """A project and a published outreach_session form (a stub XForm: never served)."""
+    from server.models import Form, FormDef, Project, utcnow
+
+    project = Project(name="bench")
+    db.session.add(project)
+    db.session.flush()
+    form = Form(project_id=project.id, xml_form_id=FORM, state="open")
+    db.session.add(form)
+    db.session.flush()
+    form_def = FormDef(
+        form_id=form.id,
+        version="1",
+        xml=b"<h:html/>",
+        md5="0" * 32,
+        sha256="0" * 64,
+        published_at=utcnow(),
+    )
+    db.session.add(form_def)
+    db.session.flush()
+    form.current_def_id = form_def.id
+    db.session.commit()
+    return form.id, form_def.id
+
+
+def _rows(
+    records: t.Sequence[t.Any], first_id: int, form_id: int, def_id: int, rules: t.Any
+) -> tuple[list[dict], list[dict], list[dict]]:  # type: ignore[type-arg]
+    import hashlib
+
+    from server.models import utcnow
+    from sync.linkage import blocking_keys
+
+    now = utcnow()
+    subs, defs, keys = [], [], []
+    for offset, record in enumerate(records):
+        sub_id = first_id + offset
+        iid = record.record_id
+        xml = _instance_xml(record.fields, rules.field_paths, iid)
+        subs.append(
+            {
+                "id": sub_id,
+                "form_id": form_id,
+                "instance_id": iid,
+                "draft": False,
+                "review_state": "received",
+                "created_at": now,
+            }
+        )
+        defs.append(
+            {
+                "id": sub_id,
+                "submission_id": sub_id,
+                "form_id": form_id,
+                "draft": False,
+                "form_def_id": def_id,
+                "instance_id": iid,
+                "xml": xml,
+                "sha256": hashlib.sha256(xml).hexdigest(),
+                "current": True,
+                "created_at": now,
+            }
+        )
+        keys += [
+            {"submission_id": sub_id, "key": key, "form_id": form_id}
+            for key in blocking_keys(record, rules)
+        ]
+    return subs, defs, keys
+
+
+def _preload(records, form_id: int, def_id: int, rules) -> tuple[int, float]:  # type: ignore[no-untyped-def]
+    from server.dedup_models import DedupForm, DedupKey
+    from server.models import Submission, SubmissionDef, utcnow
+
+    started = time.perf_counter()
+    n_keys = 0
+    conn = db.session.connection()
+    for start in range(0, len(records), CHUNK):
+        subs, defs, keys = _rows(
+            records[start : start + CHUNK], start + 1, form_id, def_id, rules
+        )
+        conn.execute(sa.insert(Submission.__table__), subs)
+        conn.execute(sa.insert(SubmissionDef.__table__), defs)
+        conn.execute(sa.insert(DedupKey.__table__), keys)
+        n_keys += len(keys)
+    conn.execute(
+        sa.insert(DedupForm.__table__).values(
+            form_id=form_id,
+            blocking=rules.blocking_fingerprint,
+            created_at=utcnow(),
+            scanned_at=utcnow(),
+        )
+    )
+    if conn.dialect.name == "postgresql":
+        for table in ("submissions", "submission_defs"):
+            conn.execute(
+                sa.text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT max(id) FROM {table}))"
+                )
+            )
+    db.session.commit()
+    if conn.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.execute(sa.text("ANALYZE"))
+    return n_keys, time.perf_counter() - started
+
+
+def _arrive(record, form_id: int, def_id: int, rules) -> None:  # type: ignore[no-untyped-def]
+    """Store one arrival as ingest does: submission, version, queued job; commit."""
+    from server import jobs, store
+    from server.models import utcnow
+
+    now = utcnow()
+    xml = _instance_xml(record.fields, rules.field_paths, record.record_id)
+    sub_id = store.insert_submission(
+        form_id=form_id,
+        instance_id=record.record_id,
+        draft=False,
+        review_state="received",
+        created_at=now,
+    )
+    version = store.insert_def(
+        submission_id=sub_id,
+        form_id=form_id,
+        draft=False,
+        form_def_id=def_id,
+        instance_id=record.record_id,
+        xml=xml,
+        sha256="0" * 64,
+        current=True,
+        created_at=now,
+    )
+    jobs.enqueue("dedup.check", submission_def_id=version)
+    db.session.commit()
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def _plan(form_id: int) -> str:
+    """How the database runs the candidate lookup (it must use the index)."""
+    conn = db.session.connection()
+    keys = list(conn.execute(sa.text("SELECT key FROM dedup_keys LIMIT 3")).scalars())
+    sql = (
+        "SELECT DISTINCT submission_id FROM dedup_keys "
+        "WHERE form_id = :form_id AND key IN (:k0, :k1, :k2)"
+    )
+    prefix = "EXPLAIN QUERY PLAN " if conn.dialect.name == "sqlite" else "EXPLAIN "
+    params = {"form_id": form_id, **{f"k{i}": k for i, k in enumerate(keys)}}
+    lines = [str(r[-1]).strip() for r in conn.execute(sa.text(prefix + sql), params)]
+    if conn.dialect.name == "postgresql":  # the plan's nodes, without costs
+        lines = [re.sub(r"\s*\(cost=.*", "", x).lstrip("-> ") for x in lines]
+        lines = [x for x in lines if not x.startswith(("Index Cond", "Sort Key"))]
+    return " / ".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--arrivals", type=int, default=1000)
+    parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--database-url", help="default: a SQLite file in a temp dir")
+    parser.add_argument("--scan", action="store_true", help="also time a full scan")
+    args = parser.parse_args()
+
+    folder = Path(tempfile.mkdtemp(prefix="dedup-bench-"))
+    url = args.database_url or f"sqlite:///{folder / 'bench.sqlite'}"
+    if url.startswith(("postgres://", "postgresql")):
+        _reset_postgres(url)
+    url = normalise_database_url(url)
+    app = _app(url, folder)
+
+    started = time.perf_counter()
+    data = outreach_sessions(int((args.records + args.arrivals) / 1.05), args.seed)
+    stored = data.records[: args.records]
+    arrivals = data.records[args.records : args.records + args.arrivals]
+    generated = time.perf_counter() - started
+
+    from server import dedup, jobs
+
+    timings: dict[str, list[float]] = {"check": [], "job": []}
+    found: list[int] = []
+    flagged: list[int] = []
+    real = jobs.HANDLERS[dedup.JOB_KIND]
+
+    def timed(job) -> None:  # type: ignore[no-untyped-def]
+        t0 = time.perf_counter()
+        result = dedup.check_version(job.submission_def_id)
+        timings["check"].append((time.perf_counter() - t0) * 1000)
+        found.append(result.candidates if result else 0)
+        flagged.append(result.pairs if result else 0)
+
+    with app.app_context():
+        dialect = db.engine.dialect.name
+        rules = dedup.rules_for(FORM)
+        form_id, def_id = _form()
+        n_keys, load_s = _preload(stored, form_id, def_id, rules)
+        plan = _plan(form_id)
+        jobs.HANDLERS[dedup.JOB_KIND] = timed
+        try:
+            for record in arrivals:
+                _arrive(record, form_id, def_id, rules)
+                t0 = time.perf_counter()
+                assert jobs.run_pending(limit=1) == 1
+                timings["job"].append((time.perf_counter() - t0) * 1000)
+        finally:
+            jobs.HANDLERS[dedup.JOB_KIND] = real
+        pairs = db.session.scalar(sa.text("SELECT count(*) FROM dedup_pairs"))
+        failed = db.session.scalar(sa.text("SELECT count(*) FROM jobs WHERE failed"))
+        scan_line = None
+        if args.scan:
+            result = dedup.scan_form(form_id)
+            db.session.commit()
+            assert result is not None
+            scan_line = (
+                f"| `outreach dedup scan` of the {result.records:,} stored sessions "
+                f"| {result.seconds:.1f} s ({result.keys:,} keys, "
+                f"{result.candidates:,} candidate pairs, "
+                f"{result.matches + result.possibles:,} flagged) |"
+            )
+        db.session.remove()
+        db.engine.dispose()
+
+    size = ""
+    if dialect == "sqlite":
+        size = (
+            f", database file {os.path.getsize(folder / 'bench.sqlite') / 1e6:.0f} MB"
+        )
+    print(
+        f"\n## dedup_server: {dialect}, {len(stored):,} stored outreach sessions, "
+        f"{len(arrivals):,} arrivals (data generated in {generated:.1f} s)\n"
+    )
+    print("| what | figure |")
+    print("|---|---|")
+    print(
+        f"| preload: submissions, versions and keys, bulk insert | {load_s:.1f} s "
+        f"({n_keys:,} keys, {n_keys / len(stored):.1f} per record{size}) |"
+    )
+    for name, label in (
+        ("check", "check (the handler: keys, lookup, load + parse, score, pairs)"),
+        ("job", "job (claim, check, mark done, commit)"),
+    ):
+        values = timings[name]
+        print(
+            f"| {label} | p50 {statistics.median(values):.1f} ms, "
+            f"p95 {_pct(values, 0.95):.1f} ms, max {max(values):.1f} ms |"
+        )
+    print(
+        f"| candidates per arrival | mean {statistics.mean(found):.1f}, "
+        f"max {max(found)}; {sum(1 for f in flagged if f)} of {len(arrivals)} "
+        f"got a flagged pair; {pairs:,} pairs stored; {failed} failed jobs |"
+    )
+    print(f"| candidate lookup plan | {plan} |")
+    if scan_line:
+        print(scan_line)
+
+
+if __name__ == "__main__":
+    main()
