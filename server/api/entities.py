@@ -204,13 +204,16 @@ def create_entities(project_id: int, name: str) -> ResponseReturnValue:
         )
     if not isinstance(source, dict) or not source.get("name"):
         raise problem.missing_parameter("source.name" if source else "source")
-    if source.get("size") is not None and not isinstance(source["size"], int | float):
+    size = source.get("size")
+    if isinstance(size, str) and size.replace(".", "", 1).isdigit():
+        size = float(size)  # pyODK's create_many types source_size as str
+    if size is not None and not isinstance(size, int | float):
         raise problem.invalid_data_type("size", "number")
     parsed = [store.parse_body(item, properties) for item in items]
     details = {
         "type": "bulk",
         "name": str(source["name"]),
-        "size": source.get("size"),
+        "size": size,
         "count": len(parsed),
     }
     store.create_many(
@@ -404,7 +407,7 @@ def odata_entities(project_id: int, name: str) -> ResponseReturnValue:
         if top is not None and skip + top < (total or 0):
             args = {k: v for k, v in request.args.items() if k != "$skip"}
             args["$skip"] = str(skip + top)
-            body["@odata.nextLink"] = f"{base}/Entities?{urlencode(args)}"
+            body["@odata.nextLink"] = f"{base}/Entities?{urlencode(args, safe='$')}"
     return jsonify(body)
 
 

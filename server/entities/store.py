@@ -336,6 +336,7 @@ def resolve(dataset: Dataset, entity: Entity, actor_id: int | None) -> None:
         actor_id=actor_id,
         details={
             "entityId": entity.id,
+            "entityDefId": current_def(entity).id,
             "entity": {"uuid": entity.uuid, "dataset": dataset.name},
             "version": entity.version,
         },

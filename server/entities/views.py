@@ -110,11 +110,9 @@ def dataset_metadata(dataset: Dataset) -> dict[str, t.Any]:
                 "name": name,
                 "publishedAt": iso(published.get(name)),
                 "odataName": odata_name(name),
-                "forms": [
-                    {"xmlFormId": f, "name": n or f}
-                    for props, f, n in writers
-                    if name in (props or {})
-                ],
+                # Deviation: Central documents {xmlFormId, name} objects here, but
+                # pyODK 1.3 (EntityListProperty.forms: list[str]) rejects them.
+                "forms": [f for props, f, _n in writers if name in (props or {})],
             }
             for name in datasets.property_names(dataset.id)
         ],

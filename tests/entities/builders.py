@@ -132,10 +132,10 @@ def entity_xml(
 
 def intake_xml(entity_id: str, values: dict[str, str], **kw) -> bytes:  # type: ignore[no-untyped-def]
     """An intake submission creating case ``entity_id``."""
-    label = kw.pop("label", f"{values.get('case_code', '')} · {values.get('commune', '')}")
-    return entity_xml(
-        "intake", entity_id, values, create="1", label=label, **kw
+    label = kw.pop(
+        "label", f"{values.get('case_code', '')} · {values.get('commune', '')}"
     )
+    return entity_xml("intake", entity_id, values, create="1", label=label, **kw)
 
 
 @dataclass

@@ -24,6 +24,7 @@ class Cases:
     openrosa: t.Any
     seed: t.Any
     forms: dict[str, int]
+    _admin: dict[str, str] | None = None
 
     @property
     def project_id(self) -> int:
@@ -53,12 +54,16 @@ class Cases:
         return ran
 
     def admin(self) -> dict[str, str]:
+        """Bearer headers for the seed's administrator (one login per test)."""
+        if self._admin is not None:
+            return self._admin
         r = self.client.post(
             "/v1/sessions",
             json={"email": self.seed.admin_email, "password": self.seed.admin_password},
         )
         assert r.status_code == 200, r.data
-        return {"Authorization": f"Bearer {r.get_json()['token']}"}
+        self._admin = {"Authorization": f"Bearer {r.get_json()['token']}"}
+        return self._admin
 
     def entity(self, uuid: str) -> dict[str, t.Any]:
         r = self.client.get(

@@ -28,7 +28,7 @@ def test_publish_creates_dataset_properties_and_form_actions(cases):
     r = cases.client.get(f"{cases.api}/datasets/cases", headers=cases.admin())
     body = r.get_json()
     assert [p["name"] for p in body["properties"]] == list(builders.PROPS)
-    forms = {p["name"]: {f["xmlFormId"] for f in p["forms"]} for p in body["properties"]}
+    forms = {p["name"]: set(p["forms"]) for p in body["properties"]}
     assert forms["risk"] == {"intake", "followup", "upsert"}
     assert forms["case_code"] == {"intake"}
     assert [f["xmlFormId"] for f in body["linkedForms"]] == ["followup"]
@@ -37,14 +37,18 @@ def test_publish_creates_dataset_properties_and_form_actions(cases):
 def test_create_runs_as_a_job_with_only_the_saved_properties(cases):
     uuid = builders.new_uuid()
     cases.submit(builders.intake_xml(uuid, case_values()), run=False)
-    r = cases.client.get(f"{cases.api}/datasets/cases/entities/{uuid}", headers=cases.admin())
+    r = cases.client.get(
+        f"{cases.api}/datasets/cases/entities/{uuid}", headers=cases.admin()
+    )
     assert r.status_code == 404  # the 201 never waits for entity processing
     assert cases.run_jobs() == 1
     entity = cases.entity(uuid)
     current = entity["currentVersion"]
     assert current["version"] == 1 and entity["conflict"] is None
     assert current["label"] == "DN-2026-00123 · 20698"
-    assert current["data"] == {k: v for k, v in case_values().items() if k != "full_name"}
+    assert current["data"] == {
+        k: v for k, v in case_values().items() if k != "full_name"
+    }
     assert "Hồ Thị Lan" not in str(entity)
 
 
@@ -58,7 +62,9 @@ def test_label_is_required_on_create_and_the_error_is_recorded(cases):
     r = cases.client.get(f"{cases.api}/entity-errors", headers=cases.admin())
     assert r.get_json()[0]["code"] == 400.2
     assert r.get_json()[0]["xmlFormId"] == "intake"
-    r = cases.client.get(f"{cases.api}/datasets/cases/entities/{uuid}", headers=cases.admin())
+    r = cases.client.get(
+        f"{cases.api}/datasets/cases/entities/{uuid}", headers=cases.admin()
+    )
     assert r.status_code == 404
 
 
@@ -87,9 +93,13 @@ def test_only_1_or_true_trigger_an_action(cases):
         xml = builders.entity_xml("intake", uuid, case_values(), create=flag, label="x")
         cases.submit(xml)
     assert cases.errors() == []
-    r = cases.client.get(f"{cases.api}/datasets/cases/entities/{uuid}", headers=cases.admin())
+    r = cases.client.get(
+        f"{cases.api}/datasets/cases/entities/{uuid}", headers=cases.admin()
+    )
     assert r.status_code == 404
-    cases.submit(builders.entity_xml("intake", uuid, case_values(), create="true", label="x"))
+    cases.submit(
+        builders.entity_xml("intake", uuid, case_values(), create="true", label="x")
+    )
     assert cases.entity(uuid)["currentVersion"]["version"] == 1
 
 
@@ -97,10 +107,14 @@ def test_update_before_create_when_both_are_set(cases):
     uuid = builders.new_uuid()
     both = {"create": "1", "update": "1", "base_version": 1}
     # not there yet: the update fails with 404.8, so it is created
-    cases.submit(builders.entity_xml("upsert", uuid, {"risk": "low"}, label="Case low", **both))
+    cases.submit(
+        builders.entity_xml("upsert", uuid, {"risk": "low"}, label="Case low", **both)
+    )
     assert cases.entity(uuid)["currentVersion"]["version"] == 1
     # there: the update applies (version 2), the create is not attempted
-    cases.submit(builders.entity_xml("upsert", uuid, {"risk": "high"}, label="", **both))
+    cases.submit(
+        builders.entity_xml("upsert", uuid, {"risk": "high"}, label="", **both)
+    )
     current = cases.entity(uuid)["currentVersion"]
     assert (current["version"], current["data"], current["label"]) == (
         2,
@@ -117,9 +131,15 @@ def test_update_without_base_version_is_an_error_unless_create_is_set(cases):
     [error] = cases.errors()
     assert error["problem"]["code"] == 400.2 and "baseVersion" in error["errorMessage"]
     # an unknown base version without a branch: 404.9; an unknown entity: 404.8
-    cases.submit(builders.entity_xml("followup", uuid, {"risk": "x"}, update="1", base_version=7))
+    cases.submit(
+        builders.entity_xml("followup", uuid, {"risk": "x"}, update="1", base_version=7)
+    )
     other = builders.new_uuid()
-    cases.submit(builders.entity_xml("followup", other, {"risk": "x"}, update="1", base_version=1))
+    cases.submit(
+        builders.entity_xml(
+            "followup", other, {"risk": "x"}, update="1", base_version=1
+        )
+    )
     assert [e["problem"]["code"] for e in cases.errors()] == [400.2, 404.9, 404.8]
 
 
@@ -141,7 +161,9 @@ def test_edited_submission_is_not_reapplied_once_it_made_an_entity(cases):
     assert cases.errors() == []
 
     broken_uuid, broken_id = builders.new_uuid(), "uuid:" + builders.new_uuid()
-    cases.submit(builders.intake_xml(broken_uuid, case_values(), label="", instance_id=broken_id))
+    cases.submit(
+        builders.intake_xml(broken_uuid, case_values(), label="", instance_id=broken_id)
+    )
     fixed = builders.intake_xml(
         broken_uuid,
         case_values("DN-2026-00125"),
@@ -149,22 +171,31 @@ def test_edited_submission_is_not_reapplied_once_it_made_an_entity(cases):
         deprecated_id=broken_id,
     )
     cases.submit(fixed)
-    assert cases.entity(broken_uuid)["currentVersion"]["label"] == "DN-2026-00125 · 20698"
+    assert (
+        cases.entity(broken_uuid)["currentVersion"]["label"] == "DN-2026-00125 · 20698"
+    )
 
 
 def test_draft_submissions_make_no_entities(cases):
     from server.forms import create_draft
 
     with cases.app.app_context():
-        _form, draft, _w = create_draft(cases.project_id, builders.xform(builders.INTAKE_MD).replace(b'version="1"', b'version="2"'))
+        _form, draft, _w = create_draft(
+            cases.project_id,
+            builders.xform(builders.INTAKE_MD).replace(b'version="1"', b'version="2"'),
+        )
         token = draft.draft_token
         db.session.commit()
     uuid = builders.new_uuid()
-    xml = builders.intake_xml(uuid, case_values()).replace(b'version="1"', b'version="2"')
+    xml = builders.intake_xml(uuid, case_values()).replace(
+        b'version="1"', b'version="2"'
+    )
     r = cases.openrosa.submit(
         xml, base=f"/v1/test/{token}/projects/{cases.project_id}/forms/intake/draft"
     )
     assert r.status_code == 201, r.data
     cases.run_jobs()
-    r = cases.client.get(f"{cases.api}/datasets/cases/entities/{uuid}", headers=cases.admin())
+    r = cases.client.get(
+        f"{cases.api}/datasets/cases/entities/{uuid}", headers=cases.admin()
+    )
     assert r.status_code == 404 and cases.errors() == []
