@@ -4,8 +4,10 @@
 decision; ``POST …/duplicates/decisions`` records one (``same`` or ``different``);
 ``GET …/decisions`` lists them; ``DELETE …/decisions/{id}`` undoes one. Reading needs
 ``submission.read`` (viewers too), deciding ``submission.update`` (managers,
-administrators); app users get 403.1. Reasons carry no personal values (the engine's
-rule for ``[pii]`` fields); member lists show what the submissions list shows.
+administrators); app users get 403.1. A commune supervisor sees and decides only
+clusters whose every member is in one of their communes; other submissions are "not
+found" to them, as in the submissions list. Reasons carry no personal values (the
+engine's rule for ``[pii]`` fields); members show what the submissions list shows.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import sqlalchemy as sa
 from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
-from server import dedup, problem
+from server import auth, dedup, problem
 from server.api.common import (
     get_project,
     iso,
@@ -72,6 +74,29 @@ def _forms(project_id: int, *, reviewed_only: bool) -> dict[int, str]:
     if reviewed_only:
         forms = {k: v for k, v in forms.items() if dedup.rules_for(v) is not None}
     return forms
+
+
+def _communes(ids: t.Iterable[int]) -> dict[int, str | None]:
+    """``submissions.id`` -> its commune code (what supervisors' scopes are made of)."""
+    ordered = sorted(set(ids))
+    out: dict[int, str | None] = {}
+    for start in range(0, len(ordered), 500):
+        out.update(
+            db.session.execute(
+                sa.select(Submission.id, Submission.commune).where(
+                    Submission.id.in_(ordered[start : start + 500])
+                )
+            ).all()
+        )
+    return out
+
+
+def _visible(scope: auth.Scope, groups: list[t.Any], ids: t.Callable) -> list[t.Any]:  # type: ignore[type-arg]
+    """The groups (clusters, decisions) whose every member is in the caller's scope."""
+    if scope.all_communes:
+        return groups
+    communes = _communes(m for g in groups for m in ids(g))
+    return [g for g in groups if all(scope.sees(communes.get(m)) for m in ids(g))]
 
 
 def _members(ids: t.Iterable[int], links: Forest) -> dict[int, dict[str, t.Any]]:
@@ -161,10 +186,11 @@ def _cluster_json(
 @bp.get(BASE)
 def list_clusters(project_id: int) -> ResponseReturnValue:
     """Clusters awaiting a decision, the most certain first."""
-    require("submission.read", project_id)
+    caller = require("submission.read", project_id)
     get_project(project_id)
     lang = _lang()
     pending, links = review.queue(list(_forms(project_id, reviewed_only=True)))
+    pending = _visible(auth.scope(caller, project_id), pending, lambda c: c.member_ids)
     total = len(pending)
     pending = _page(pending)
     members = _members((m for c in pending for m in c.member_ids), links)
@@ -240,7 +266,8 @@ def create_decision(project_id: int) -> ResponseReturnValue:
         names = members
     if len(names) < 2:
         raise problem.unexpected_value("members", "name at least two submissions.")
-    form_id, ids = review.resolve_members(project_id, names, form)
+    in_scope = auth.scope(caller, project_id).condition(Submission.commune)
+    form_id, ids = review.resolve_members(project_id, names, form, in_scope)
     if verdict == review.SAME:
         decision = review.decide_same(
             project_id, form_id, ids[primary], ids.values(), caller.actor_id
@@ -257,12 +284,16 @@ def create_decision(project_id: int) -> ResponseReturnValue:
 @bp.get(f"{BASE}/decisions")
 def list_decisions(project_id: int) -> ResponseReturnValue:
     """Every decision of the project, newest first (undone ones say when and by whom)."""
-    require("submission.read", project_id)
+    caller = require("submission.read", project_id)
     get_project(project_id)
     forms = (
         _forms(project_id, reviewed_only=False) if request.args.get("form") else None
     )
-    found = review.decisions(project_id, forms)
+    found = _visible(
+        auth.scope(caller, project_id),
+        review.decisions(project_id, forms),
+        lambda d: d.member_ids,
+    )
     response = jsonify(_decisions_json(project_id, _page(found)))
     response.headers["X-Total-Count"] = str(len(found))
     return response
@@ -273,6 +304,11 @@ def undo_decision(project_id: int, decision_id: int) -> ResponseReturnValue:
     """Undo a decision: its links or never-pairs go; the decision stays, marked."""
     caller = require("submission.update", project_id)
     get_project(project_id)
+    decision = db.session.get(DedupDecision, decision_id)
+    if decision is None or not _visible(
+        auth.scope(caller, project_id), [decision], lambda d: d.member_ids
+    ):
+        raise problem.not_found()
     review.undo(project_id, decision_id, caller.actor_id)
     db.session.commit()
     return jsonify(success())

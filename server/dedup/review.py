@@ -139,9 +139,15 @@ def queue(form_ids: Sequence[int]) -> tuple[list[Pending], Forest]:
 
 
 def resolve_members(
-    project_id: int, names: Sequence[str], xml_form_id: str | None = None
+    project_id: int,
+    names: Sequence[str],
+    xml_form_id: str | None = None,
+    in_scope: t.Any = None,
 ) -> tuple[int, dict[str, int]]:
     """(forms.id, instanceId -> submissions.id) for live submissions of one form.
+
+    ``in_scope`` is a SQL condition on ``submissions`` (the caller's communes): a
+    submission outside it is not found, as everywhere else.
 
     :raises Problem: 404.1 for an unknown instanceId; 400.8 when the members span
         forms or an instanceId is in several forms and ``xml_form_id`` is not given.
@@ -159,6 +165,8 @@ def resolve_members(
     )
     if xml_form_id is not None:
         query = query.where(Form.xml_form_id == xml_form_id)
+    if in_scope is not None:
+        query = query.where(in_scope)
     found: dict[str, list[tuple[int, int]]] = {}
     for sub_id, name, form_id in db.session.execute(query).all():
         found.setdefault(name, []).append((sub_id, form_id))

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from server import dedup
 from server.db import db
 from server.models import Submission, utcnow
+from tests import mission_data as md
 from tests.dedup.conftest import assert_problem, run_jobs, session
 from tests.dedup.test_check import DISTRICT
 
@@ -177,3 +178,37 @@ def test_queue_errors(admin, mission):  # type: ignore[no-untyped-def]
     assert_problem(admin.get("/v1/projects/999/duplicates"), 404.1)
     assert_problem(admin.delete(_url(mission, "/decisions/999")), 404.1)
     assert admin.get(_url(mission, "?form=photos")).json == []  # no rules: no queue
+
+
+def test_commune_supervisors_see_and_decide_only_their_communes(
+    app, client, mission, three
+):  # type: ignore[no-untyped-def]
+    from server.models import ProjectRoleCommune, User
+    from tests.api.conftest import Api, login, make_user
+
+    a, b, _c = three  # all three in La Êê
+
+    def supervisor(email: str, commune: str) -> Api:
+        make_user(app, email, "commune", mission.project_id)
+        with app.app_context():
+            actor = db.session.scalar(
+                sa.select(User.actor_id).where(User.email == email)
+            )
+            db.session.add(
+                ProjectRoleCommune(
+                    actor_id=actor, project_id=mission.project_id, commune=commune
+                )
+            )
+            db.session.commit()
+        return Api(client, login(client, email, "a long enough password"))
+
+    la_ee = supervisor("la-ee@example.org", md.LA_EE)
+    tay_giang = supervisor("tay-giang@example.org", md.TAY_GIANG)
+    assert tay_giang.get(_url(mission)).json == []
+    assert_problem(_decide(tay_giang, mission, "same", [b], primary=a), 404.1)
+    assert len(la_ee.get(_url(mission)).json) == 1
+    r = _decide(la_ee, mission, "same", [b], primary=a)
+    assert r.status_code == 200, r.json
+    assert tay_giang.get(_url(mission, "/decisions")).json == []
+    assert_problem(tay_giang.delete(_url(mission, f"/decisions/{r.json['id']}")), 404.1)
+    assert la_ee.delete(_url(mission, f"/decisions/{r.json['id']}")).status_code == 200
