@@ -52,6 +52,9 @@ def create_app(test_config: t.Mapping[str, t.Any] | None = None) -> Flask:
     )
     app.register_blueprint(draft_testing.bp)
     register_api(app)
+    from server.web import register_web
+
+    register_web(app)
     errors.register(app)
     logs.install()
     cli.register(app)

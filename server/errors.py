@@ -25,13 +25,33 @@ def _wants_openrosa() -> bool:
 
 
 def _wants_html() -> bool:
-    return g.get("html", False)
+    """Web pages, and routing errors outside /v1 when a browser asks for a page."""
+    if g.get("html", False):
+        return True
+    if request.path.startswith("/v1") or _wants_openrosa():
+        return False
+    return "text/html" in request.headers.get("Accept", "")
+
+
+def _page(p: problem.Problem) -> Response:
+    """A readable page for people: what went wrong and where to go next."""
+    from flask import render_template
+
+    try:
+        body = render_template("error.html", problem=p)
+    except Exception:  # noqa: BLE001 - never fail while reporting a failure
+        from markupsafe import escape
+
+        body = f"<!doctype html><title>{p.status}</title><p>{escape(p.message)}</p>"
+    return Response(body, status=p.status, mimetype="text/html")
 
 
 def render(p: problem.Problem) -> Response:
     """Render a Problem as OpenRosa XML, JSON or a page, by where the request came in."""
     if _wants_openrosa():
         response = openrosa_xml.message(p.message, nature="error", status=p.status)
+    elif _wants_html():
+        return _page(p)
     else:
         response = jsonify(p.as_json())
         response.status_code = p.status
