@@ -28,10 +28,33 @@
   }
 
   function breaks(values) {
+    // quartiles of the non-zero values, without repeats (few communes: few classes)
     var sorted = values.filter(function (v) { return v > 0; }).sort(function (a, b) { return a - b; });
-    if (!sorted.length) { return [1, 1, 1, 1]; }
+    if (!sorted.length) { return [1]; }
     var q = function (f) { return sorted[Math.min(sorted.length - 1, Math.floor(f * sorted.length))]; };
-    return [q(0.25), q(0.5), q(0.75), sorted[sorted.length - 1]];
+    var out = [];
+    [q(0.25), q(0.5), q(0.75), sorted[sorted.length - 1]].forEach(function (v) {
+      if (out.indexOf(v) < 0) { out.push(v); }
+    });
+    return out;
+  }
+
+  function mainland(layer) {
+    // Fit to the communes, leaving out far-off islands (they would shrink the view).
+    var boxes = [];
+    layer.eachLayer(function (l) { boxes.push(l.getBounds()); });
+    if (boxes.length < 4) { return layer.getBounds(); }
+    var xs = boxes.map(function (b) { return b.getCenter().lng; }).sort(function (a, b) { return a - b; });
+    var ys = boxes.map(function (b) { return b.getCenter().lat; }).sort(function (a, b) { return a - b; });
+    var mx = xs[Math.floor(xs.length / 2)], my = ys[Math.floor(ys.length / 2)];
+    var dist = boxes.map(function (b) { var c = b.getCenter(); return Math.hypot(c.lng - mx, c.lat - my); });
+    var sortedDist = dist.slice().sort(function (a, b) { return a - b; });
+    var limit = 3 * sortedDist[Math.floor(sortedDist.length * 0.9)];
+    var bounds = null;
+    boxes.forEach(function (b, i) {
+      if (dist[i] <= limit) { bounds = bounds ? bounds.extend(b) : L.latLngBounds(b.getSouthWest(), b.getNorthEast()); }
+    });
+    return bounds || layer.getBounds();
   }
 
   function colour(v, b) {
@@ -43,7 +66,8 @@
       return COLOURS[0];
     }
     if (v === 0) { return ZERO; }
-    for (var i = 0; i < b.length; i++) { if (v <= b[i]) { return COLOURS[i + 1]; } }
+    var shift = 4 - b.length; // few classes: use the darker end of the scale
+    for (var i = 0; i < b.length; i++) { if (v <= b[i]) { return COLOURS[i + 1 + shift]; } }
     return COLOURS[4];
   }
 
@@ -71,7 +95,7 @@
       }
       var lo = 1;
       for (var i = 0; i < b.length; i++) {
-        var c = column === "days_since_last_session" ? COLOURS[3 - i] : COLOURS[i + 1];
+        var c = colour(b[i], b);
         html += "<i style=\"background:" + c + "\"></i>" + lo + (b[i] > lo ? "–" + b[i] : "") + "<br>";
         lo = b[i] + 1;
       }
@@ -108,7 +132,7 @@
         }
       }
     }).addTo(map);
-    map.fitBounds(layer.getBounds(), { padding: [10, 10] });
+    map.fitBounds(mainland(layer), { padding: [10, 10] });
     legend(b);
     if (fc.boundary_set && fc.boundary_set.approximate) {
       var warn = L.control({ position: "topright" });

@@ -16,7 +16,7 @@ import geo
 from geo.labels import text
 from server import boundaries, coverage
 from server.db import db
-from server.models import Form, Submission, SubmissionDef
+from server.models import Form, FormDef, Submission, SubmissionDef
 from server.web import work
 from server.web.common import Access, access, bp, login_required
 
@@ -122,8 +122,10 @@ def latest_submissions(acc: Access, limit: int = 8) -> list[t.Any]:
                 Submission.commune,
                 SubmissionDef.instance_name,
                 Form.xml_form_id,
+                FormDef.name.label("form_title"),
             )
             .join(Form, Form.id == Submission.form_id)
+            .outerjoin(FormDef, FormDef.id == Form.current_def_id)
             .join(
                 SubmissionDef,
                 sa.and_(

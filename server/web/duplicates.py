@@ -64,7 +64,11 @@ def _members(acc: Access, ids: t.Iterable[int]) -> dict[int, dict[str, t.Any]]:
             "form": xml_form_id,
             "submitter": submitter or "",
             "commune": names.get(sub.commune or "", sub.commune or ""),
-            "answers": {r.path: r for r in answers if r.kind in ("value", "media")},
+            "answers": {
+                r.path: r
+                for r in answers
+                if r.kind in ("value", "media") and not r.technical
+            },
         }
     return out
 

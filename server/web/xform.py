@@ -32,6 +32,7 @@ class Control:
     labels: dict[str, str] = field(default_factory=dict)
     choices: dict[str, dict[str, str]] = field(default_factory=dict)  # value->lang->
     mediatype: str | None = None
+    note: bool = False  # a read-only text shown to the worker, never an answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +46,7 @@ class Row:
     kind: str  # value | group | repeat | media
     personal: bool = False
     raw: str = ""
+    technical: bool = False  # metadata and calculations (no question on screen)
 
 
 def _parse(xml: bytes) -> Element:
@@ -87,6 +89,13 @@ def controls(xform: bytes) -> tuple[dict[str, Control], str]:
     body = next((el for el in root.iter() if local_name(el.tag) == "body"), None)
     if body is not None:
         _walk(body, texts, instances, found)
+    for bind in root.iter():
+        if local_name(bind.tag) != "bind":
+            continue
+        control = found.get(bind.get("nodeset") or "")
+        readonly = (bind.get("readonly") or "").startswith("true")
+        if control and readonly and not bind.get("calculate") and control.kind == "input":
+            control.note = True
     return found, default
 
 
@@ -231,9 +240,13 @@ def _rows(
             continue
         raw = (child.text or "").strip()
         if control is None:
-            # calculates and hidden values: shown with their name, if answered
+            # calculates and metadata: shown with their name, if answered
             if raw:
-                out.append(Row(child_path, name, raw, depth, "value", is_personal, raw))
+                out.append(
+                    Row(child_path, name, raw, depth, "value", is_personal, raw, True)
+                )
+            continue
+        if control.note:
             continue
         if control.kind == "upload":
             out.append(Row(child_path, label, raw, depth, "media", is_personal, raw))
