@@ -58,7 +58,7 @@ def test_re_reported_session_is_paired_with_reasons(app, admin, mission, phone):
     second = phone.send("outreach_session", session(**DISTRICT))
     with app.app_context():  # the 201s did not wait for the check
         kinds = db.session.scalars(sa.select(Job.kind)).all()
-    assert kinds == ["dedup.check", "dedup.check"] and _pairs(app) == []
+    assert kinds.count("dedup.check") == 2 and _pairs(app) == []
     assert run_jobs(app) == 2
     a, b = sorted((_sub_id(app, first), _sub_id(app, second)))
     assert _pairs(app) == [(a, b, "match")]
