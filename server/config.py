@@ -22,8 +22,12 @@ DEFAULTS: dict[str, t.Any] = {
     "DEDUP_RULES_DIR": None,
     # Public base URL when behind a proxy that rewrites Host (else taken from request).
     "PUBLIC_URL": None,
-    # Web-user session lifetime for Bearer tokens (POST /v1/sessions), in seconds.
+    # Web-user session lifetime for Bearer tokens (POST /v1/sessions) and web logins.
     "SESSION_TTL_SECONDS": 24 * 3600,
+    # The web app's signed session cookie (Secure is added on HTTPS requests).
+    "SESSION_COOKIE_NAME": "outreach_session",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
     # HTTP Basic over plain http is refused like Central unless this is set (LAN use).
     "ALLOW_BASIC_OVER_HTTP": True,
     # Deepest element nesting and largest instance XML accepted from a client.

@@ -49,7 +49,8 @@ def _choice(name: str, allowed: t.Sequence[str], default: str) -> str:
 
 
 def _report(project_id: int) -> Report:
-    require("submission.read", project_id)
+    # Aggregates only: also web viewers who see no submission (auth "coverage.read").
+    require("coverage.read", project_id)
     get_project(project_id)
     period = _period()
     return build_report(project_id, period, set_name=request.args.get("set") or None)

@@ -73,17 +73,14 @@ def register_web(app: Flask) -> None:
     from server.web.common import ROLE_LABELS, bp, csrf_token
 
     compiled = compile_catalogues(Path(app.instance_path) / "translations")
-    app.config.setdefault("BABEL_DEFAULT_LOCALE", "vi")
+    app.config["BABEL_DEFAULT_LOCALE"] = "vi"
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(compiled)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Ho_Chi_Minh")
     Babel(app, locale_selector=_locale)
     app.session_interface = _SessionInterface()
-    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
-    app.config.setdefault("SESSION_COOKIE_NAME", "outreach_session")
-    app.config.setdefault(
-        "PERMANENT_SESSION_LIFETIME",
-        dt.timedelta(seconds=int(app.config["SESSION_TTL_SECONDS"])),
+    # Cookie flags: server/config.py; the cookie lives as long as the server session.
+    app.config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(
+        seconds=int(app.config["SESSION_TTL_SECONDS"])
     )
     app.register_blueprint(bp)
 

@@ -107,7 +107,8 @@ def create_user() -> ResponseReturnValue:
         db.session.rollback()
         flash(_("A user with this email already exists."), "error")
         return redirect(url_for("web.users"))
-    user.actor.display_name = (request.form.get("name") or "").strip()[:255] or email
+    actor = db.session.get(Actor, user.actor_id)
+    actor.display_name = (request.form.get("name") or "").strip()[:255] or email
     db.session.commit()
     flash(
         _(

@@ -70,11 +70,44 @@ def form_list(project_id: int) -> ResponseReturnValue:
     )
 
 
-def plain_error(message: str) -> dict[str, str | None]:
-    """A pyxform message split into the row it names (if any) and the text."""
+def plain_error(message: str, workbook: bytes | None = None) -> dict[str, str | None]:
+    """A pyxform message split into the row it names and the text.
+
+    When pyxform names no row but quotes a value (``Unknown question type
+    'integr'``), the row is looked up in the workbook, so the supervisor knows
+    where to look.
+    """
     match = _ROW.search(message)
     text = _ROW.sub("", message).strip(" .:") + "."
-    return {"row": match.group(1) if match else None, "text": text}
+    row = match.group(1) if match else None
+    if row is None and workbook is not None:
+        quoted = _QUOTED.search(message)
+        if quoted:
+            row = _find_row(workbook, quoted.group(1))
+    return {"row": row, "text": text}
+
+
+_QUOTED = re.compile(r"'([^']{1,200})'")
+
+
+def _find_row(workbook: bytes, value: str) -> str | None:
+    """The first row of the survey or choices sheet with a cell equal to ``value``."""
+    try:
+        from openpyxl import load_workbook
+
+        book = load_workbook(io.BytesIO(workbook), read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 - not a readable workbook (an XForm, a CSV)
+        return None
+    try:
+        for name in ("survey", "choices"):
+            if name not in book.sheetnames:
+                continue
+            for number, cells in enumerate(book[name].iter_rows(values_only=True), 1):
+                if any(str(c).strip() == value for c in cells if c is not None):
+                    return f"{number} ({name})"
+    finally:
+        book.close()
+    return None
 
 
 @bp.post("/projects/<int:project_id>/forms/upload")
@@ -108,7 +141,7 @@ def upload_form(project_id: int) -> ResponseReturnValue:
             render_template(
                 "form_error.html",
                 filename=upload.filename,
-                error=plain_error(str(error)),
+                error=plain_error(str(error), data),
                 warnings=[plain_error(str(w)) for w in details.get("warnings") or []],
                 code=err.code,
             ),

@@ -94,7 +94,12 @@ def controls(xform: bytes) -> tuple[dict[str, Control], str]:
             continue
         control = found.get(bind.get("nodeset") or "")
         readonly = (bind.get("readonly") or "").startswith("true")
-        if control and readonly and not bind.get("calculate") and control.kind == "input":
+        if (
+            control
+            and readonly
+            and not bind.get("calculate")
+            and control.kind == "input"
+        ):
             control.note = True
     return found, default
 
