@@ -17,6 +17,7 @@ import typing as t
 import sqlalchemy as sa
 from flask import jsonify, request
 from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import IntegrityError
 
 from server import auth, dedup, problem
 from server.api.common import (
@@ -268,16 +269,20 @@ def create_decision(project_id: int) -> ResponseReturnValue:
         raise problem.unexpected_value("members", "name at least two submissions.")
     in_scope = auth.scope(caller, project_id).condition(Submission.commune)
     form_id, ids = review.resolve_members(project_id, names, form, in_scope)
-    if verdict == review.SAME:
-        decision = review.decide_same(
-            project_id, form_id, ids[primary], ids.values(), caller.actor_id
-        )
-    else:
-        decision = review.decide_different(
-            project_id, form_id, ids.values(), caller.actor_id
-        )
-    body_out = _decisions_json(project_id, [decision])[0]
-    db.session.commit()
+    try:
+        if verdict == review.SAME:
+            decision = review.decide_same(
+                project_id, form_id, ids[primary], ids.values(), caller.actor_id
+            )
+        else:
+            decision = review.decide_different(
+                project_id, form_id, ids.values(), caller.actor_id
+            )
+        body_out = _decisions_json(project_id, [decision])[0]
+        db.session.commit()
+    except IntegrityError as err:  # another reviewer decided on one of them meanwhile
+        db.session.rollback()
+        raise problem.dedup_already_decided() from err
     return jsonify(body_out)
 
 

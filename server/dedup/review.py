@@ -24,7 +24,7 @@ from sqlalchemy.orm import aliased
 
 from server import audit, problem
 from server.db import db
-from server.dedup.links import Forest, forest, instance_ids
+from server.dedup.links import Forest, forest, instance_ids, live
 from server.dedup_models import DedupDecision, DedupLink, DedupNever, DedupPair
 from server.models import Form, Submission, utcnow
 from sync.linkage import cluster
@@ -100,9 +100,14 @@ def queue(form_ids: Sequence[int]) -> tuple[list[Pending], Forest]:
     links = forest(form_ids=form_ids)
     never = _never_pairs(form_ids)
     rows = _pairs(form_ids)
+    alive = live({*links.parent, *links.parent.values()})
     clusters = cluster(
         [(str(r.a_id), str(r.b_id), r.decision, r.score) for r in rows],
-        same=[(str(a), str(b)) for a, b in links.parent.items()],
+        same=[
+            (str(a), str(b))
+            for a, b in links.parent.items()
+            if a in alive and b in alive
+        ],
         never=[(str(a), str(b)) for a, b in never],
     )
     where = {int(m): i for i, c in enumerate(clusters) for m in c.record_ids}
