@@ -38,12 +38,15 @@ KIND = "entity.process"
 BACKLOG_KIND = "entity.backlog"
 AUTO_LABEL = "auto generated"
 
-_declares: dict[int, bool] = {}
-
 
 def _declares_entities(target: t.Any) -> bool:
-    """Job trigger: does this form version write entities? (cached once published)."""
-    cached = _declares.get(target.form_def_id)
+    """Job trigger: does this form version write entities? (cached once published).
+
+    The cache lives on the app, so a process serving one database never confuses the
+    form versions of another (tests build a fresh app per database).
+    """
+    cache: dict[int, bool] = current_app.extensions.setdefault("entities.declares", {})
+    cached = cache.get(target.form_def_id)
     if cached is not None:
         return cached
     row = db.session.execute(
@@ -56,7 +59,7 @@ def _declares_entities(target: t.Any) -> bool:
         return False
     published, declares = row
     if published is not None:  # a published version's declaration never changes
-        _declares[target.form_def_id] = bool(declares)
+        cache[target.form_def_id] = bool(declares)
     return bool(declares)
 
 
