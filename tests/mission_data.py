@@ -28,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 FORMS_DIR = ROOT / "xlsforms"
 COMMUNES_CSV = FORMS_DIR / "communes.csv"
-VERSION = "2026112802"
-FORM_IDS = ("outreach_session", "victim_case", "staff_training")
+VERSION = "2026112803"
+FORM_IDS = ("outreach_session", "victim_case", "staff_training", "case_followup")
 
 # Border communes on the Laos border (2025 codes) used below.
 LA_EE, TAY_GIANG, HUNG_SON = "20698", "20455", "20443"
@@ -135,12 +135,14 @@ VICTIM_WITH_CONSENT: dict[str, object] = {
     **_CASE_COMMON,
     "consent_block/consent": "yes",
     "consent_block/consent_by": "self",
+    "consent_block/consent_name_on_phone": "yes",
     "consent_block/no_consent_note": None,
     "case/case_code": "DN-2026-00123",
     "case/id_date": "2026-11-20",
     "case/id_agency": "border_guard",
     "case/id_agency_other": None,
     "pii/full_name": "Hồ Thị Lan",
+    "pii/given_name": "Lan",
     "pii/birth_year": "2003",
     "pii/ethnicity": "co_tu",
     "pii/ethnicity_other": None,
@@ -174,8 +176,15 @@ VICTIM_WITH_CONSENT: dict[str, object] = {
     "follow_up/referral": "social_protection_centre legal_aid womens_union",
     "follow_up/referral_other": None,
     "follow_up/risk": "medium",
+    "follow_up/next_visit": "2026-12-04",
     "commune_name": "La Êê",
     "risk_label": "Trung bình",
+    # the case entity: needs not yet served, and the label with the given name (both
+    # consents given)
+    "services_outstanding": "psychological legal_aid",
+    "case_status": "active",
+    "last_contact": "2026-11-20",
+    "meta/entity/label": "DN-2026-00123 · La Êê · Lan",
 }
 VICTIM_WITH_CONSENT_NAME = "DN-2026-00123 · 2026-11-20 · La Êê · nguy cơ Trung bình"
 
@@ -186,6 +195,7 @@ VICTIM_WITHOUT_CONSENT: dict[str, object] = {
     "end": "2026-11-25T15:41:09.002+07:00",
     "consent_block/consent": "no",
     "consent_block/consent_by": None,
+    "consent_block/consent_name_on_phone": None,
     "consent_block/no_consent_note": "",
     "case/case_code": "BPTG-2026-017",
     "case/id_date": "2026-11-25",
@@ -211,8 +221,13 @@ VICTIM_WITHOUT_CONSENT: dict[str, object] = {
     "follow_up/referral": "none",
     "follow_up/referral_other": None,
     "follow_up/risk": "high",
+    "follow_up/next_visit": "2026-12-01",
     "commune_name": "Tây Giang",
     "risk_label": "Cao",
+    "services_outstanding": "",
+    "case_status": "active",
+    "last_contact": "2026-11-25",
+    "meta/entity/label": "BPTG-2026-017 · Tây Giang",
 }
 VICTIM_WITHOUT_CONSENT_NAME = "BPTG-2026-017 · 2026-11-25 · Tây Giang · nguy cơ Cao"
 

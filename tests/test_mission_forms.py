@@ -814,6 +814,7 @@ def test_setup_publishes_the_mission_forms_with_their_media(app, client, runner)
         "outreach_session": "Truyền thông phòng, chống mua bán người tại cộng đồng",
         "victim_case": "Tiếp nhận, hỗ trợ nạn nhân bị mua bán",
         "staff_training": "Tập huấn cán bộ hỗ trợ nạn nhân bị mua bán",
+        "case_followup": "Thăm lại, theo dõi tái hòa nhập",
     }
     for form_id, item in listed.items():
         assert item.findtext(f"{NS_LIST}name") == titles[form_id]
@@ -834,6 +835,10 @@ def test_setup_publishes_the_mission_forms_with_their_media(app, client, runner)
         r = client.get(_path(manifest_url), headers=OR)
         assert r.status_code == 200
         files = ET.fromstring(r.data).findall(f"{NS_MANIFEST}mediaFile")
+        if form_id == "case_followup":  # plus the cases entity list (victim_case's)
+            cases_entry, *files = files
+            assert cases_entry.findtext(f"{NS_MANIFEST}filename") == "cases.csv"
+            assert cases_entry.get("type") == "entityList"
         assert [f.findtext(f"{NS_MANIFEST}filename") for f in files] == ["communes.csv"]
         assert files[0].findtext(f"{NS_MANIFEST}hash") == f"md5:{csv_md5}"
         media = client.get(
@@ -861,7 +866,9 @@ def test_setup_publishes_the_mission_forms_with_their_media(app, client, runner)
             )
 
         before = snapshot()
-        assert len(before[0]) == 3 and all(sha for _, sha in before[1])
+        assert len(before[0]) == len(md.FORM_IDS)
+        # every media file is stored, but cases.csv: the server makes it (entity list)
+        assert sum(1 for _, sha in before[1] if not sha) == 1
         db.session.remove()
 
     # A second `make run` publishes nothing and changes nothing.

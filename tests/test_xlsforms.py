@@ -25,6 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 FORMS_DIR = ROOT / "xlsforms"
 FORM_PATHS = sorted(FORMS_DIR.glob("*.xlsx"))
 COMMUNES_CSV = FORMS_DIR / "communes.csv"
+# Entity lists a form reads, served by the server (not files in xlsforms/).
+ENTITY_LISTS = {"case_followup": {"jr://file-csv/cases.csv"}}
+SAMPLE_CASES_CSV = FORMS_DIR / "checks" / "cases.csv"
 LANGUAGES = ("Tiếng Việt (vi)", "English (en)")
 HAS_JAVA = shutil.which("java") is not None
 VALIDATE_JAR = (
@@ -109,7 +112,12 @@ def communes_tool() -> ModuleType:
 
 def test_forms_exist() -> None:
     names = {p.stem for p in FORM_PATHS}
-    assert {"outreach_session", "victim_case", "staff_training"} <= names
+    assert {
+        "outreach_session",
+        "victim_case",
+        "staff_training",
+        "case_followup",
+    } <= names
 
 
 @pytest.mark.skipif(not HAS_JAVA, reason="ODK Validate needs Java")
@@ -154,7 +162,10 @@ def test_form_uses_the_commune_list_as_media(form: Converted) -> None:
         for i in form.root.findall("h:head/xf:model/xf:instance", NS)
         if i.get("src")
     }
-    assert sources == {"jr://file-csv/communes.csv"}
+    entity_lists = ENTITY_LISTS.get(form.path.stem, set())
+    assert sources == {"jr://file-csv/communes.csv", *entity_lists}
+    for source in entity_lists:  # served from the dataset, never a file beside it
+        assert not (FORMS_DIR / source.rsplit("/", 1)[1]).exists()
     assert COMMUNES_CSV.exists(), "media must sit next to the xlsx"
     communes = [path for path in form.binds if path.rsplit("/", 1)[-1] == "commune"]
     assert len(communes) == 1, "exactly one field named 'commune' (2025 code)"
@@ -213,6 +224,57 @@ def test_victim_case_services_limited_to_needs(victim_case: Converted) -> None:
     assert "/data/needs" in victim_case.binds["/data/services"]["constraint"]
 
 
+ENTITIES = "{http://www.opendatakit.org/xforms/entities}"
+# What victim_case may put in the entity list that goes to phones (README).
+SAFE_CASE_PROPERTIES = {
+    "case_code",
+    "commune",
+    "sex",
+    "age_band",
+    "risk",
+    "next_visit",
+    "services_outstanding",
+    "status",
+    "last_contact",
+}
+
+
+def _saved(form: Converted) -> dict[str, str]:
+    """Field path -> entity property, from the binds' entities:saveto."""
+    return {
+        path: bind[f"{ENTITIES}saveto"]
+        for path, bind in form.binds.items()
+        if f"{ENTITIES}saveto" in bind
+    }
+
+
+def test_victim_case_entity_carries_no_personal_data(victim_case: Converted) -> None:
+    entity = victim_case.instance.find("xf:meta/xf:entity", NS)
+    assert entity is not None and entity.get("dataset") == "cases"
+    assert entity.get("create") is not None and entity.get("update") is None
+    saved = _saved(victim_case)
+    assert set(saved.values()) == SAFE_CASE_PROPERTIES
+    assert not any(path.startswith("/data/pii") for path in saved)
+    calc = victim_case.binds["/data/meta/entity/label"]["calculate"]
+    assert "full_name" not in calc and "/data/pii/given_name" in calc
+    # the given name needs both consents, in the expression itself
+    assert CONSENT_REF in calc and "/data/consent_block/consent_name_on_phone" in calc
+    given = victim_case.relevance_chain("/data/pii/given_name")
+    assert any("consent_name_on_phone" in expr for expr in given)
+
+
+def test_case_followup_updates_the_case_entity() -> None:
+    path = FORMS_DIR / "case_followup.xlsx"
+    form = Converted(path, ET.fromstring(convert(xlsform=str(path)).xform), [])
+    entity = form.instance.find("xf:meta/xf:entity", NS)
+    assert entity.get("dataset") == "cases" and entity.get("update") is not None
+    assert entity.get("create") is None and entity.find("xf:label", NS) is None
+    assert set(_saved(form).values()) <= SAFE_CASE_PROPERTIES
+    assert (
+        "instance('cases')" in form.binds["/data/meta/entity/@baseVersion"]["calculate"]
+    )
+
+
 def test_case_code_pattern_is_documented() -> None:
     readme = (FORMS_DIR / "README.md").read_text("utf-8")
     assert "^[A-Z]{2,4}-[0-9]{4}-[0-9]{3,5}$" in readme
@@ -269,6 +331,7 @@ def test_form_logic_in_javarosa(tmp_path: Path) -> None:
         xform = convert(xlsform=str(path), validate=False).xform
         (tmp_path / f"{path.stem}.xml").write_text(xform, encoding="utf-8")
     shutil.copy(COMMUNES_CSV, tmp_path)
+    shutil.copy(SAMPLE_CASES_CSV, tmp_path)  # what the server sends a phone
     source = FORMS_DIR / "checks" / "FormLogic.java"
     classes = tmp_path / "classes"
     build = subprocess.run(

@@ -34,6 +34,7 @@ if str(HERE) not in sys.path:
 from formdefs import FORMS, Form  # noqa: E402
 from formdefs.common import (  # noqa: E402
     CHOICE_COLUMNS,
+    ENTITIES_COLUMNS,
     SETTINGS_COLUMNS,
     SURVEY_COLUMNS,
 )
@@ -46,16 +47,19 @@ Sheet = list[tuple[str, ...]]
 
 
 def sheets(form: Form) -> dict[str, Sheet]:
-    """The three XLSForm sheets as rows of strings, header first."""
+    """The XLSForm sheets as rows of strings, header first (entities if any)."""
 
     def table(columns: tuple[str, ...], rows: Iterable[dict[str, str]]) -> Sheet:
         return [columns, *(tuple(row.get(c, "") for c in columns) for row in rows)]
 
-    return {
+    result = {
         "survey": table(SURVEY_COLUMNS, form.survey),
         "choices": table(CHOICE_COLUMNS, form.choice_rows()),
         "settings": table(SETTINGS_COLUMNS, [form.settings()]),
     }
+    if form.entities:
+        result["entities"] = table(ENTITIES_COLUMNS, [form.entities])
+    return result
 
 
 def workbook_bytes(form: Form) -> bytes:

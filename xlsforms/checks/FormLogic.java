@@ -167,6 +167,54 @@ public class FormLogic {
     check("all_needs_served no_needs", val(s, "/data/all_needs_served"), "no_needs");
     s.answer("/data/follow_up/risk", "high");
     check("instanceName", val(s, "/data/meta/instanceName"), "BPTG-2026-017 · 2026-11-28 · La Êê · nguy cơ Cao");
+    // victim_case: the case entity (label, services outstanding, consents)
+    check("outstanding none", val(s, "/data/services_outstanding"), "");
+    s.answer("/data/needs", "medical", "legal_aid", "livelihood");
+    s.answer("/data/services", "legal_aid");
+    check("outstanding", val(s, "/data/services_outstanding"), "medical livelihood");
+    check("status", val(s, "/data/case_status"), "active");
+    check("name-on-phone asked", rel(s, "/data/consent_block/consent_name_on_phone"), true);
+    s.answer("/data/consent_block/consent_name_on_phone", "no");
+    check("given_name hidden", rel(s, "/data/pii/given_name"), false);
+    check("label without name", val(s, "/data/meta/entity/label"), "BPTG-2026-017 · La Êê");
+    s.answer("/data/consent_block/consent_name_on_phone", "yes");
+    check("given_name shown", rel(s, "/data/pii/given_name"), true);
+    s.answer("/data/pii/given_name", "Lan");
+    check("label with name", val(s, "/data/meta/entity/label"), "BPTG-2026-017 · La Êê · Lan");
+    s.answer("/data/consent_block/consent", "no");
+    check("consent withdrawn: no name", val(s, "/data/meta/entity/label"), "BPTG-2026-017 · La Êê");
+    check("name-on-phone hidden", rel(s, "/data/consent_block/consent_name_on_phone"), false);
+    check("next visit before id", date(s, "/data/follow_up/next_visit", LocalDate.of(2026, 11, 27)), "CONSTRAINT_VIOLATED");
+    check("next visit", date(s, "/data/follow_up/next_visit", LocalDate.of(2026, 12, 5)), "OK");
+
+    // case_followup: a case picked from the entity list (cases.csv)
+    s = Scenario.init(new File(dir, "case_followup.xml"));
+    check("active cases only", choices(s, "/data/visit/case").size(), 2);
+    String lan = "0b6f4f3e-8c3a-4b7e-9a51-3f1d2c4b5a61";
+    check("pick case", s.answer("/data/visit/case", lan), "OK");
+    check("prev risk", val(s, "/data/prev_risk"), "high");
+    check("commune from entity", val(s, "/data/commune"), "20698");
+    check("commune_name", val(s, "/data/commune_name"), "La Êê");
+    check("entity id", val(s, "/data/meta/entity/@id"), lan);
+    check("baseVersion", val(s, "/data/meta/entity/@baseVersion"), "2");
+    date(s, "/data/visit/visit_date", LocalDate.of(2026, 11, 20));
+    s.answer("/data/visit/contact_mode", "home_visit");
+    s.answer("/data/visit/met", "no");
+    check("not met: no reintegration", rel(s, "/data/reintegration"), false);
+    check("not met: outstanding kept", rel(s, "/data/services_outstanding"), false);
+    s.answer("/data/visit/met", "yes");
+    check("met: reintegration", rel(s, "/data/reintegration/housing"), true);
+    check("services none+medical", s.answer("/data/support/services_since", "none", "medical"), "CONSTRAINT_VIOLATED");
+    s.answer("/data/support/services_since", "medical");
+    s.answer("/data/support/new_needs", "psychological");
+    check("outstanding updated", val(s, "/data/services_outstanding"), "psychological legal_aid");
+    check("last_contact", val(s, "/data/last_contact"), "2026-11-20");
+    check("status default", val(s, "/data/plan/case_status"), "active");
+    check("next visit before visit", date(s, "/data/plan/next_visit", LocalDate.of(2026, 11, 19)), "CONSTRAINT_VIOLATED");
+    check("next visit ok", date(s, "/data/plan/next_visit", LocalDate.of(2027, 1, 10)), "OK");
+    s.answer("/data/plan/case_status", "closed");
+    check("closed: no next visit", rel(s, "/data/plan/next_visit"), false);
+    check("instanceName", val(s, "/data/meta/instanceName"), "DN-2026-00123 · 2026-11-20 · La Êê · đã gặp");
 
     // staff_training
     s = Scenario.init(new File(dir, "staff_training.xml"));

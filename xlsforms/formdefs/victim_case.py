@@ -10,6 +10,11 @@ only when ``${consent} = 'yes'``. Everything outside ``pii`` is anonymous and is
 recorded for every case, so servers can hide or encrypt ``/data/pii`` in exports and
 maps without losing the statistics (``age_band`` and ``ethnic_minority`` are
 derived outside the group).
+
+Each intake creates a ``cases`` entity for offline follow-up (``case_followup``). The
+entity list is sent to outreach workers' phones, so it carries only the properties in
+``CASE_PROPERTIES`` (no identifier from ``pii``), and its label shows the person's
+given name only with a second, separate consent (``consent_name_on_phone``).
 """
 
 from __future__ import annotations
@@ -32,6 +37,20 @@ from .common import (
 
 PII_GROUP = "pii"
 CONSENT = "${consent} = 'yes'"
+NAME_ON_PHONE = f"{CONSENT} and ${{consent_name_on_phone}} = 'yes'"
+ENTITY_LIST = "cases"
+# Entity properties: what every phone serving the commune carries (xlsforms/README.md).
+CASE_PROPERTIES = (
+    "case_code",
+    "commune",
+    "sex",
+    "age_band",
+    "risk",
+    "next_visit",
+    "services_outstanding",
+    "status",
+    "last_contact",
+)
 CASE_CODE_REGEX = "^[A-Z]{2,4}-[0-9]{4}-[0-9]{3,5}$"
 
 CONSENT_BY = [
@@ -208,6 +227,33 @@ PHONE_MSG = (
     "starting with +.",
 )
 
+
+def outstanding(needs: str, served: str, previous: str = "") -> str:
+    """Needs not yet served, space-separated (a select_multiple value).
+
+    ``previous`` (a follow-up) adds the needs still open from the last visit.
+    """
+    parts = []
+    for name in SERVICE_NAMES:
+        wanted = f"selected({needs}, '{name}')"
+        if previous:
+            wanted = f"(selected({previous}, '{name}') or {wanted})"
+        parts.append(
+            f"if({wanted} and not(selected({served}, '{name}')), '{name} ', '')"
+        )
+    return f"normalize-space(concat({', '.join(parts)}))"
+
+
+# The entity label on workers' phones (/data/meta/entity/label, the only place outside
+# pii the given name can reach): case code and commune; the given name only with its
+# own consent (guarded on both consents, like age_band, as defence in depth).
+CASE_LABEL = (
+    "concat(${case_code}, "
+    "if(${commune_name} != '', concat(' · ', ${commune_name}), ''), "
+    f"if({NAME_ON_PHONE} and string-length(${{given_name}}) > 0, "
+    "concat(' · ', ${given_name}), ''))"
+)
+
 SURVEY = [
     *metadata(),
     # 1. Consent first: it decides whether the pii group is asked at all.
@@ -252,6 +298,23 @@ SURVEY = [
         relevant=CONSENT,
     ),
     q(
+        "select_one yes_no",
+        "consent_name_on_phone",
+        (
+            "Có đồng ý cho hiện TÊN GỌI (không có họ) trong danh sách hồ sơ trên điện "
+            "thoại của cán bộ xã mình, để đi thăm lại không?",
+            "Does the person agree that their GIVEN NAME (no family name) is shown in "
+            "the case list on the phones of their commune's outreach workers, for "
+            "follow-up visits?",
+        ),
+        (
+            "Hỏi riêng. Nếu không, danh sách chỉ hiện mã hồ sơ và xã.",
+            "Ask separately. If not, the list shows only the case code and commune.",
+        ),
+        required=True,
+        relevant=CONSENT,
+    ),
+    q(
         "note",
         "no_consent_note",
         (
@@ -276,6 +339,7 @@ SURVEY = [
             "number. E.g. DN-2026-00123. Never use a person's name.",
         ),
         required=True,
+        save_to="case_code",
         constraint=f"regex(., '{CASE_CODE_REGEX}')",
         constraint_msg=(
             "Mã không đúng dạng. Ví dụ đúng: DN-2026-00123 (chữ IN HOA, dấu gạch "
@@ -318,6 +382,22 @@ SURVEY = [
         required=True,
         constraint="string-length(.) >= 2 and string-length(.) <= 100",
         constraint_msg=("Từ 2 đến 100 ký tự.", "2 to 100 characters."),
+    ),
+    q(
+        "text",
+        "given_name",
+        (
+            "Tên gọi (hiện trên điện thoại cán bộ)",
+            "Given name (shown on workers' phones)",
+        ),
+        (
+            "Chỉ tên gọi, ví dụ “Lan”. Không ghi họ, tên đệm hay biệt danh.",
+            "The given name only, e.g. “Lan”. No family name, middle name or nickname.",
+        ),
+        required=True,
+        relevant="${consent_name_on_phone} = 'yes'",
+        constraint="string-length(.) >= 1 and string-length(.) <= 20",
+        constraint_msg=("Từ 1 đến 20 ký tự.", "1 to 20 characters."),
     ),
     q(
         "integer",
@@ -428,8 +508,9 @@ SURVEY = [
         ),
         appearance="minimal autocomplete",
         choice_filter="province_code = ${residence_province}",
+        save_to="commune",
     ),
-    q("select_one sex", "sex", ("Giới tính", "Sex"), required=True),
+    q("select_one sex", "sex", ("Giới tính", "Sex"), required=True, save_to="sex"),
     q(
         "select_one age_band",
         "age_band_asked",
@@ -445,7 +526,7 @@ SURVEY = [
         relevant=f"not({HAS_ETHNICITY})",
     ),
     end_group(),
-    q("calculate", "age_band", calculation=AGE_BAND_CALC),
+    q("calculate", "age_band", calculation=AGE_BAND_CALC, save_to="age_band"),
     q(
         "calculate",
         "ethnic_minority",
@@ -545,10 +626,41 @@ SURVEY = [
             "leave for work, no income.",
         ),
         required=True,
+        save_to="risk",
+    ),
+    q(
+        "date",
+        "next_visit",
+        ("Ngày dự kiến thăm lại", "Planned follow-up visit"),
+        (
+            "Ngày này hiện trong danh sách hồ sơ trên điện thoại cán bộ xã.",
+            "This date is shown in the case list on the commune workers' phones.",
+        ),
+        required=True,
+        constraint=". >= ${id_date}",
+        constraint_msg=(
+            "Ngày thăm lại không được trước ngày xác định nạn nhân.",
+            "The follow-up cannot be before the identification date.",
+        ),
+        save_to="next_visit",
     ),
     end_group(),
     q("calculate", "commune_name", calculation=commune_name()),
     q("calculate", "risk_label", calculation="jr:choice-name(${risk}, '${risk}')"),
+    # 8. The case entity (follow-up offline with case_followup).
+    q(
+        "calculate",
+        "services_outstanding",
+        calculation=outstanding("${needs}", "${services}"),
+        save_to="services_outstanding",
+    ),
+    q("calculate", "case_status", calculation="'active'", save_to="status"),
+    q(
+        "calculate",
+        "last_contact",
+        calculation="format-date(${id_date}, '%Y-%m-%d')",
+        save_to="last_contact",
+    ),
 ]
 
 FORM = Form(
@@ -559,6 +671,7 @@ FORM = Form(
         "' · nguy cơ ', ${risk_label})"
     ),
     survey=SURVEY,
+    entities={"list_name": ENTITY_LIST, "label": CASE_LABEL},
     choices={
         "yes_no": YES_NO,
         "yes_no_unknown": YES_NO_UNKNOWN,
