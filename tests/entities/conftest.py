@@ -109,6 +109,22 @@ class Cases:
             db.session.commit()
 
 
+@pytest.fixture(autouse=True)
+def fast_passwords(monkeypatch):  # type: ignore[no-untyped-def]
+    """Cheap password hashes here (scrypt costs ~0.35 s per seeded test and login)."""
+    import functools
+
+    from werkzeug.security import generate_password_hash
+
+    import server.auth
+
+    monkeypatch.setattr(
+        server.auth,
+        "generate_password_hash",
+        functools.partial(generate_password_hash, method="pbkdf2:sha256:1000"),
+    )
+
+
 @pytest.fixture
 def cases(app, client, seed, openrosa) -> Cases:  # type: ignore[no-untyped-def]
     """intake (creates), followup (updates) and upsert published; the seed phone is
