@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import io
 import re
+import typing as t
 
 import sqlalchemy as sa
 from flask import (
@@ -71,7 +72,8 @@ def form_list(project_id: int) -> ResponseReturnValue:
 
 
 def plain_error(message: str, workbook: bytes | None = None) -> dict[str, str | None]:
-    """A pyxform message split into the row it names and the text.
+    """A pyxform message as the sheet and row it names, an explanation in the
+    reader's language (for the common mistakes) and pyxform's own text.
 
     When pyxform names no row but quotes a value (``Unknown question type
     'integr'``), the row is looked up in the workbook, so the supervisor knows
@@ -80,17 +82,93 @@ def plain_error(message: str, workbook: bytes | None = None) -> dict[str, str | 
     match = _ROW.search(message)
     text = _ROW.sub("", message).strip(" .:") + "."
     row = match.group(1) if match else None
+    sheet_match = _SHEET.search(message)
+    sheet = sheet_match.group(1) if sheet_match else None
     if row is None and workbook is not None:
         quoted = _QUOTED.search(message)
         if quoted:
-            row = _find_row(workbook, quoted.group(1))
-    return {"row": row, "text": text}
+            found = _find_row(workbook, quoted.group(1))
+            if found:
+                row, sheet = found
+    return {
+        "row": row,
+        "sheet": sheet or "survey",
+        "text": text,
+        "plain": explain(text),
+    }
+
+
+_SHEET = re.compile(r"On the '(\w+)' sheet")
+
+
+def explain(text: str) -> str | None:
+    """The common pyxform mistakes, said simply (None: pyxform's text only)."""
+    checks: list[tuple[str, t.Callable[[re.Match[str]], str]]] = [
+        (
+            r"Unknown question type '([^']+)'",
+            lambda m: _(
+                "“%(value)s” is not a question type. Check the spelling in the "
+                "“type” column (for example integer, text, select_one LIST).",
+                value=m.group(1),
+            ),
+        ),
+        (
+            r"the 'name' value '([^']+)' is invalid. Questions, groups, and repeats "
+            r"must be unique",
+            lambda m: _(
+                "Two questions are named “%(value)s”. Every name must be different.",
+                value=m.group(1),
+            ),
+        ),
+        (
+            r"Names must begin with a letter or underscore",
+            lambda m: _(
+                "A name has spaces, accents or starts with a digit. Names use only "
+                "letters a–z, digits and _ (for example so_nguoi)."
+            ),
+        ),
+        (
+            r"Could not find the name '([^']+)'",
+            lambda m: _(
+                "${%(value)s} refers to a question that does not exist. Check the "
+                "spelling or add the question.",
+                value=m.group(1),
+            ),
+        ),
+        (
+            r"There should be a choices sheet",
+            lambda m: _(
+                "A select question needs the “choices” sheet with the columns "
+                "list_name, name and label."
+            ),
+        ),
+        (
+            r"List name not in choices sheet: (\S+)",
+            lambda m: _(
+                "The choice list “%(value)s” is not on the “choices” sheet.",
+                value=m.group(1),
+            ),
+        ),
+        (
+            r"The survey element named '([^']+)' has no label",
+            lambda m: _(
+                "The question “%(value)s” has no label: write the text the worker "
+                "will read.",
+                value=m.group(1),
+            ),
+        ),
+    ]
+    for pattern, say in checks:
+        found = re.search(pattern, text)
+        if found:
+            return say(found)
+    return None
 
 
 _QUOTED = re.compile(r"'([^']{1,200})'")
 
 
-def _find_row(workbook: bytes, value: str) -> str | None:
+def _find_row(workbook: bytes, value: str) -> tuple[str, str] | None:
     """The first row of the survey or choices sheet with a cell equal to ``value``."""
     try:
         from openpyxl import load_workbook
@@ -104,7 +182,7 @@ def _find_row(workbook: bytes, value: str) -> str | None:
                 continue
             for number, cells in enumerate(book[name].iter_rows(values_only=True), 1):
                 if any(str(c).strip() == value for c in cells if c is not None):
-                    return f"{number} ({name})"
+                    return str(number), name
     finally:
         book.close()
     return None
