@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import typing as t
 
 import sqlalchemy as sa
 from flask import Response, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale
+from flask_babel import gettext as _
 
 import geo
 from geo.labels import text
@@ -40,7 +42,7 @@ def period_choices(today: dt.date | None = None) -> list[str]:
         out += [f"{year}-Q{q}" for q in range(last_q, 0, -1)]
     months = []
     y, m = today.year, today.month
-    for _ in range(12):
+    for _month in range(12):
         months.append(f"{y}-{m:02d}")
         y, m = (y, m - 1) if m > 1 else (y - 1, 12)
     return out + months
@@ -65,15 +67,50 @@ def indicators(report: coverage.Report, lang: str) -> list[dict[str, t.Any]]:
     for ind in report.coverage.indicators:
         item = geo.public_indicator(ind)
         item["label"] = text(f"ind_{ind.key}", lang)
+        item["note"] = note_text(item.get("note") or "")
         out.append(item)
     return out
+
+
+_NOTES: list[tuple[re.Pattern[str], t.Callable[..., str]]] = [
+    (
+        re.compile(r"^no staff roster configured: no denominator$"),
+        lambda: _("No staff roster yet: `outreach geo roster` sets the denominator."),
+    ),
+    (
+        re.compile(r"^(\d+) without assessed needs excluded$"),
+        lambda n: _("%(n)s without assessed needs left out", n=n),
+    ),
+    (
+        re.compile(r"^(\d+) trained beyond the roster size not counted$"),
+        lambda n: _("%(n)s trained beyond the roster size not counted", n=n),
+    ),
+    (
+        re.compile(r"^(\d+) trainees from units without a roster not counted$"),
+        lambda n: _("%(n)s trainees from units without a roster not counted", n=n),
+    ),
+]
+
+
+def note_text(note: str) -> str:
+    """geo's indicator notes (English) in the reader's language, part by part."""
+    parts = []
+    for part in (p.strip() for p in note.split(";") if p.strip()):
+        for pattern, say in _NOTES:
+            found = pattern.match(part)
+            if found:
+                parts.append(say(*found.groups()))
+                break
+        else:
+            parts.append(part)
+    return "; ".join(parts)
 
 
 def _months_back(period: geo.Period, n: int) -> list[geo.Period]:
     end = period.last_day
     y, m = end.year, end.month
     found = []
-    for _ in range(n):
+    for _month in range(n):
         found.append(geo.parse_period(f"{y}-{m:02d}"))
         y, m = (y, m - 1) if m > 1 else (y - 1, 12)
     return list(reversed(found))
@@ -93,7 +130,7 @@ def not_reached(report: coverage.Report, acc: Access) -> list[dict[str, t.Any]]:
     table = report.coverage.by_commune
     rows = table.loc[table["high_risk"] & (table["sessions"] == 0)]
     out = []
-    for _, row in rows.iterrows():
+    for _index, row in rows.iterrows():
         if not acc.scope.all_communes and acc.role == "commune":
             if row["code"] not in acc.scope.communes:
                 continue
@@ -162,6 +199,7 @@ def dashboard(project_id: int) -> ResponseReturnValue:
         indicators=indicators(report, lang),
         trend=trend(project_id, period, lang),
         not_reached=not_reached(report, acc),
+        high_risk=int(report.coverage.by_commune["high_risk"].sum()),
         latest=latest_submissions(acc),
         waiting=work.waiting(acc),
         communes=work.commune_names(),

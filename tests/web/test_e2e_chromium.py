@@ -241,3 +241,31 @@ def test_pages_work_without_javascript(app, seed, field_data, live, chromium):
     _shot(page, "09-other-commune-404")
     assert rec.hosts() == {"127.0.0.1"}
     context.close()
+
+
+def test_served_app_shows_the_login_page_with_nothing_leaving_the_machine(
+    tmp_path, chromium
+):
+    """What `make run` does (outreach setup, then outreach serve with gunicorn), then
+    a browser opens the start page and logs in: only 127.0.0.1 is ever asked."""
+    from tests import live
+
+    (tmp_path / "xlsforms").mkdir()
+    server = live.make_server("sqlite", tmp_path, tmp_path / "xlsforms")
+    try:
+        password = live.admin_password(server.cli("setup"))
+        server.start(workers=1)
+        page = chromium.new_page()
+        rec = Recorder(page)
+        page.goto(server.url + "/")
+        assert page.locator("input[name=password]").count() == 1
+        assert "Đăng nhập" in page.title()
+        page.fill("input[name=email]", "admin@localhost")
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit].primary")
+        page.wait_for_selector("section.indicators")
+        _shot(page, "10-served-dashboard")
+        assert rec.hosts() == {"127.0.0.1"}, rec.urls
+        page.close()
+    finally:
+        server.stop()
