@@ -13,7 +13,7 @@
   var ZERO = "#fde0dd";
 
   el.innerHTML = "";
-  var map = L.map(el, { zoomSnap: 0.25, attributionControl: false, preferCanvas: false });
+  var map = L.map(el, { zoomSnap: 0.25, attributionControl: false, minZoom: 5, maxZoom: 16 });
   map.setView([15.6, 107.9], 8);
 
   function get(url) {
@@ -157,11 +157,11 @@
       var group = L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40 });
       fc.features.forEach(function (f) {
         var c = f.geometry.coordinates;
-        var mk = L.circleMarker([c[1], c[0]], { radius: 5, color: "#e65100", weight: 1, fillOpacity: 0.9 });
+        var mk = L.circleMarker([c[1], c[0]], { radius: 6, color: "#e65100", weight: 1, fillOpacity: 0.9, className: "session-point" });
         mk.bindTooltip(text(f.properties.date) + (f.properties.participants ? " · " + f.properties.participants : ""));
         group.addLayer(mk);
       });
       map.addLayer(group);
-    }).catch(function () { /* points are optional */ });
+    }).catch(function (err) { if (window.console) { console.warn("points:", err); } });
   }
 }());

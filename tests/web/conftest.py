@@ -17,6 +17,7 @@ from server.db import db
 from tests import mission_data as md
 from tests.dedup.conftest import RULES_DIR, run_jobs, victim  # noqa: F401
 from tests.server_geo.conftest import (  # noqa: F401  (fixtures, builders)
+    IN_LA_EE,
     Phone,
     case_values,
     phone,
@@ -137,7 +138,7 @@ def field_data(app, mission, phone):  # type: ignore[no-untyped-def]  # noqa: F8
             "outreach_session", session_values("2026-11-20", TAY_GIANG, None)
         ),
         "la_session": phone.send(
-            "outreach_session", session_values("2026-11-21", LA_EE, None)
+            "outreach_session", session_values("2026-11-21", LA_EE, IN_LA_EE)
         ),
         "la_case": phone.send("victim_case", victim()),
         "abroad_case": phone.send(

@@ -155,7 +155,10 @@ def test_supervisor_in_a_real_browser(app, seed, field_data, live, chromium, tmp
 
     # The map: click La Êê, read its figures.
     page.goto(f"{live}/projects/{p}/map?period=2026-Q4")
-    page.wait_for_selector("#map[data-ready='1']")
+    with page.expect_response(lambda r: "points.geojson" in r.url) as points:
+        page.wait_for_selector("#map[data-ready='1']")
+    assert len(points.value.json()["features"]) == 1  # La Êê's session, by GPS
+    page.wait_for_selector(".session-point, .marker-cluster", state="attached")
     page.locator(f"path.commune[data-code='{LA_EE}']").click(force=True)
     info = page.locator("#commune-info")
     info.locator("h2").wait_for()
