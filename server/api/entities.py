@@ -13,27 +13,24 @@ Rights: reading needs ``submission.read`` (managers, viewers); writing needs
 from __future__ import annotations
 
 import typing as t
-from urllib.parse import quote, urlencode
 
 import sqlalchemy as sa
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
 from server import audit, problem
-from server.api import odata_filter
 from server.api.common import (
     get_project,
     is_true,
-    iso,
     json_body,
     require,
     rest_blueprint,
     success,
 )
 from server.db import db
-from server.entities import datasets, lists, store, views
+from server.entities import datasets, lists, odata, store, views
 from server.entity_models import Dataset, Entity, EntityDef
-from server.models import Actor, Audit, FieldKey
+from server.models import Actor, FieldKey
 
 bp = rest_blueprint("entities")
 
@@ -281,134 +278,17 @@ def delete_entity(project_id: int, name: str, uuid: str) -> ResponseReturnValue:
 # --- OData --------------------------------------------------------------------------
 
 
-class _EntityFilter(odata_filter._Parser):  # noqa: SLF001 - same grammar, other fields
-    """``$filter`` on __id and __system/{createdAt,updatedAt,creatorId,conflict}."""
-
-    FIELDS: t.ClassVar[dict[str, tuple[t.Any, str]]] = {
-        "__id": (Entity.uuid, "text"),
-        "__system/createdAt": (Entity.created_at, "datetime"),
-        "__system/updatedAt": (Entity.updated_at, "datetime"),
-        "__system/deletedAt": (Entity.deleted_at, "datetime"),
-        "__system/creatorId": (Entity.creator_id, "int"),
-        "__system/conflict": (Entity.conflict, "text"),
-    }
-
-    def operand(self) -> tuple[str, t.Any, t.Any]:
-        tok = self.peek()
-        if tok is not None and tok.kind == "word" and tok.text in self.FIELDS:
-            self.take()
-            return "field", tok.text, tok
-        if tok is not None and tok.kind == "word" and tok.text.startswith("__"):
-            raise problem.unsupported_odata_field(tok.at, tok.text)
-        return super().operand()
-
-    def comparison(self) -> t.Any:
-        left = self.operand()
-        op_tok = self.take()
-        if op_tok.kind != "word" or op_tok.text not in odata_filter._OPS:
-            raise problem.unparseable_odata(f"expected an operator at {op_tok.at}")
-        right = self.operand()
-        op = op_tok.text
-        if left[0] == "literal" and right[0] == "field":
-            left, right, op = right, left, odata_filter._SWAP[op]
-        if left[0] != "field" or right[0] != "literal":
-            raise problem.unsupported_odata_expression(op_tok.at, op)
-        column, kind = self.FIELDS[left[1]]
-        if right[1] is odata_filter._NULL:
-            if op not in ("eq", "ne"):
-                raise problem.unparseable_odata(f"null cannot be compared with {op}")
-            return column.is_(None) if op == "eq" else column.is_not(None)
-        value = odata_filter._literal(kind, right[1])
-        return {
-            "eq": column == value,
-            "ne": column != value,
-            "lt": column < value,
-            "le": column <= value,
-            "gt": column > value,
-            "ge": column >= value,
-        }[op]
-
-
-def _svc_base(project_id: int, name: str) -> str:
-    public = current_app.config.get("PUBLIC_URL")
-    root = (public.rstrip("/") if public else request.host_url.rstrip("/")) + (
-        request.script_root
-    )
-    return f"{root}/v1/projects/{project_id}/datasets/{quote(name, safe='')}.svc"
-
-
-def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return None
-    if not raw.isdigit():
-        raise problem.unexpected_value(name, "expected a non-negative integer")
-    return int(raw)
-
-
 @bp.get(f"{ONE}.svc")
 def odata_service(project_id: int, name: str) -> ResponseReturnValue:
     """The one table of a dataset's feed."""
     dataset = _dataset(project_id, name, READ)
-    return jsonify(
-        {
-            "@odata.context": f"{_svc_base(project_id, dataset.name)}/$metadata",
-            "value": [{"name": "Entities", "kind": "EntitySet", "url": "Entities"}],
-        }
-    )
+    return jsonify(odata.service_document(dataset))
 
 
 @bp.get(f"{ONE}.svc/Entities")
 def odata_entities(project_id: int, name: str) -> ResponseReturnValue:
     """Entities as OData rows (pyODK ``get_table``): $top $skip $count $filter $select."""
-    dataset = _dataset(project_id, name, READ)
-    properties = datasets.property_names(dataset.id)
-    conditions: list[t.Any] = [Entity.dataset_id == dataset.id]
-    source = request.args.get("$filter") or ""
-    if source:
-        conditions.append(_EntityFilter(source).parse())
-    if "__system/deletedAt" not in source:
-        conditions.append(Entity.deleted_at.is_(None))
-    selected = None
-    if request.args.get("$select") not in (None, "", "*"):
-        selected = {p.strip() for p in request.args["$select"].split(",")}
-        allowed = {"__id", "label", "__system", *properties}
-        allowed |= set(_EntityFilter.FIELDS)
-        for field in selected:
-            if field not in allowed:
-                raise problem.property_not_found(field)
-    top, skip = _int_arg("$top"), _int_arg("$skip") or 0
-    query = (
-        sa.select(Entity)
-        .where(*conditions)
-        .order_by(Entity.created_at.desc(), Entity.id.desc())
-        .offset(skip)
-    )
-    if top is not None:
-        query = query.limit(top)
-    rows = list(db.session.scalars(query))
-    creators = {
-        a.id: a
-        for a in db.session.scalars(
-            sa.select(Actor).where(Actor.id.in_({e.creator_id for e in rows}))
-        )
-    }
-    base = _svc_base(project_id, dataset.name)
-    body: dict[str, t.Any] = {
-        "@odata.context": f"{base}/$metadata#Entities",
-        "value": [views.odata_row(e, properties, creators, selected) for e in rows],
-    }
-    if is_true("$count") or top is not None:
-        total = db.session.scalar(
-            sa.select(sa.func.count()).select_from(Entity).where(*conditions)
-        )
-        if is_true("$count"):
-            body["@odata.count"] = total
-        if top is not None and skip + top < (total or 0):
-            args = {k: v for k, v in request.args.items() if k != "$skip"}
-            args["$skip"] = str(skip + top)
-            body["@odata.nextLink"] = f"{base}/Entities?{urlencode(args, safe='$')}"
-    return jsonify(body)
+    return jsonify(odata.entities_feed(_dataset(project_id, name, READ)))
 
 
 # --- additions: app-user communes, processing errors --------------------------------
@@ -456,39 +336,9 @@ def put_communes(project_id: int, actor_id: int) -> ResponseReturnValue:
     return jsonify(communes)
 
 
-def entity_errors(project_id: int | None, limit: int = 100) -> list[dict[str, t.Any]]:
-    """The latest entity processing failures (for the API and ``outreach entities``)."""
-    from server.models import Form, Submission
-
-    query = (
-        sa.select(Audit, Form.xml_form_id, Form.project_id)
-        .join(Submission, sa.cast(Submission.id, sa.String) == Audit.actee_id)
-        .join(Form, Form.id == Submission.form_id)
-        .where(Audit.action == "entity.error", Audit.actee_type == "submission")
-        .order_by(Audit.id.desc())
-        .limit(limit)
-    )
-    if project_id is not None:
-        query = query.where(Form.project_id == project_id)
-    out = []
-    for row, xml_form_id, _project in db.session.execute(query).all():
-        details = row.details or {}
-        out.append(
-            {
-                "loggedAt": iso(row.logged_at),
-                "xmlFormId": xml_form_id,
-                "instanceId": details.get("instanceId"),
-                "submissionId": details.get("submissionId"),
-                "code": (details.get("problem") or {}).get("code"),
-                "message": details.get("errorMessage"),
-            }
-        )
-    return out
-
-
 @bp.get("/projects/<int:project_id>/entity-errors")
 def list_entity_errors(project_id: int) -> ResponseReturnValue:
     """Submissions whose entity block could not be applied, newest first."""
     require(READ, project_id)
     get_project(project_id)
-    return jsonify(entity_errors(project_id))
+    return jsonify(views.entity_errors(project_id))

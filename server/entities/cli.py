@@ -11,7 +11,8 @@ from flask.cli import with_appcontext
 from server import audit
 from server.cli import main
 from server.db import db
-from server.entities import lists, process
+from server.entities import backlog as held_updates
+from server.entities import lists
 from server.entity_models import Dataset, Entity, EntityBacklog, EntityDef
 from server.models import Actor, FieldKey
 
@@ -108,7 +109,7 @@ def _disputed(entity_id: int) -> list[str]:
 @with_appcontext
 def errors(project_id: int | None, limit: int) -> None:
     """Submissions whose entity block could not be applied (latest first)."""
-    from server.api.entities import entity_errors
+    from server.entities.views import entity_errors
 
     rows = entity_errors(project_id, limit)
     if not rows:
@@ -140,4 +141,4 @@ def backlog(force: bool) -> None:
     if not count:
         click.echo("backlog empty")
     if force and count:
-        click.echo(f"force-processed {process.process_backlog(force_all=True)}")
+        click.echo(f"force-processed {held_updates.process_backlog(force_all=True)}")

@@ -10,7 +10,6 @@ soft or hard, never downgraded. A failure is rolled back and kept as an
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import typing as t
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from flask import current_app
 
 from server import audit, jobs, problem
 from server.db import db
-from server.entities import schema, store
+from server.entities import backlog, schema, store
 from server.entities.store import NewVersion
 from server.entity_models import (
     Dataset,
@@ -29,13 +28,12 @@ from server.entity_models import (
     EntityBacklog,
     EntityDef,
 )
-from server.models import FormDef, Submission, SubmissionDef, utcnow
+from server.models import FormDef, Submission, SubmissionDef
 from sync import parse_submission
 
 log = logging.getLogger("outreach.entities")
 
 KIND = "entity.process"
-BACKLOG_KIND = "entity.backlog"
 AUTO_LABEL = "auto generated"
 
 
@@ -67,11 +65,6 @@ def _declares_entities(target: t.Any) -> bool:
 def _run(job: t.Any) -> None:
     force = bool((job.payload or {}).get("force"))
     process_submission(job.submission_def_id, force=force)
-
-
-@jobs.handler(BACKLOG_KIND)
-def _run_backlog(job: t.Any) -> None:
-    process_backlog(force_all=bool((job.payload or {}).get("all")))
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,39 +181,31 @@ def _process(ctx: _Context, force: bool) -> None:
         dataset_name = (block.dataset or "").strip()
         if not dataset_name:
             raise problem.missing_parameter("dataset")
-        dataset = db.session.execute(
-            sa.select(Dataset).where(
-                Dataset.project_id == ctx.project_id, Dataset.name == dataset_name
-            )
-        ).scalar()
+        dataset: Dataset | None = _dataset
+        if dataset_name != _dataset.name:  # names another list than the form's
+            dataset = db.session.execute(
+                sa.select(Dataset).where(
+                    Dataset.project_id == ctx.project_id, Dataset.name == dataset_name
+                )
+            ).scalar()
         if dataset is None:
             raise problem.dataset_not_found(dataset_name)
         permitted = list(dfd.actions) if dataset.id == dfd.dataset_id else []
         _process_entity(ctx, dataset, permitted, block, force)
 
 
-def _already_processed(submission_id: int) -> bool:
-    """Whether any version of this submission already made an entity version."""
-    return (
-        db.session.execute(
-            sa.select(EntityDef.id)
-            .join(SubmissionDef, SubmissionDef.id == EntityDef.submission_def_id)
-            .where(SubmissionDef.submission_id == submission_id)
-            .limit(1)
-        ).first()
-        is not None
+def _done_or_held(submission_id: int) -> bool:
+    """Whether a version of this submission already made an entity version, or the
+    submission waits in the backlog (it is applied when released, not now)."""
+    made = (
+        sa.select(EntityDef.id)
+        .join(SubmissionDef, SubmissionDef.id == EntityDef.submission_def_id)
+        .where(SubmissionDef.submission_id == submission_id)
     )
-
-
-def _held(submission_id: int) -> bool:
-    return (
-        db.session.execute(
-            sa.select(EntityBacklog.id).where(
-                EntityBacklog.submission_id == submission_id
-            )
-        ).first()
-        is not None
+    held = sa.select(EntityBacklog.id).where(
+        EntityBacklog.submission_id == submission_id
     )
+    return bool(db.session.scalar(sa.select(sa.or_(made.exists(), held.exists()))))
 
 
 def _process_entity(
@@ -238,7 +223,7 @@ def _process_entity(
     uuid = schema.normalize_uuid(block.id, "uuid")
     store.lock_entity(uuid, dataset.id)
     # Checked under the lock: an edit or a released backlog entry must not apply twice.
-    if _already_processed(ctx.submission_id) or _held(ctx.submission_id):
+    if _done_or_held(ctx.submission_id):
         return
     result: tuple[Entity, EntityDef] | None
     if block.wants("update"):
@@ -260,7 +245,7 @@ def _process_entity(
                 raise
             result = _update(ctx, dataset, uuid, block, force, create_as_update=True)
     if result is not None and not force:
-        _release_next(*result)
+        backlog.release_next(*result)
 
 
 def _force_created(dataset: Dataset, uuid: str) -> bool:
@@ -356,28 +341,29 @@ def _update(
     )
     branch_id, trunk = _branch(block)
     received = {**block.data, **({"label": label} if label else {})}
+    entity = store.get_entity(dataset.id, uuid, for_update=True)  # under the lock
     if create_as_update:  # Central: a create applied as an update is based on latest
-        entity = store.get_entity(dataset.id, uuid)
-        base = store.current_def(entity) if entity is not None else None
-        if base is None:
+        if entity is None:
             raise problem.entity_not_found(uuid, dataset.name)
+        base: EntityDef | None = store.current_def(entity)
     else:
         try:
-            base = _base_def(ctx, dataset, uuid, base_version, trunk, branch_id, force)
+            base = _base_def(
+                ctx, dataset, entity, uuid, base_version, trunk, branch_id, force
+            )
         except problem.Problem as err:
             if err.code == 404.8 and store.get_entity(dataset.id, uuid, deleted=True):
                 raise problem.entity_deleted(uuid) from err
             raise
-        if base is None:
-            return None  # held in the backlog
-    entity = store.get_entity(dataset.id, uuid, for_update=True)
+    if base is None:
+        return None  # held in the backlog
     if entity is None:
         raise problem.entity_not_found(uuid, dataset.name)
     if trunk and trunk > entity.version:
         raise problem.entity_version_not_found(
             f"trunkVersion={trunk}", uuid, dataset.name
         )
-    current = store.current_def(entity)
+    current = base if base.version == entity.version else store.current_def(entity)
     conflict, conflicting = entity.conflict, None
     if base.version != entity.version:
         # What changed on the server since the client's base, against what it sent.
@@ -433,6 +419,7 @@ def _update(
 def _base_def(
     ctx: _Context,
     dataset: Dataset,
+    entity: Entity | None,
     uuid: str,
     base_version: int | None,
     trunk: int | None,
@@ -440,7 +427,6 @@ def _base_def(
     force: bool,
 ) -> EntityDef | None:
     """The version the client edited (None: held until its predecessor arrives)."""
-    entity = store.get_entity(dataset.id, uuid)
     if branch_id is None:
         found = store.get_def(entity.id, version=base_version) if entity else None
         if found is not None:
@@ -466,7 +452,7 @@ def _base_def(
         if entity is None:
             raise problem.entity_not_found(uuid, dataset.name)
         return store.current_def(entity)
-    _hold(ctx, uuid, branch_id, base_version)
+    backlog.hold(ctx, uuid, branch_id, base_version)
     return None
 
 
@@ -486,98 +472,3 @@ def _interrupted(entity_id: int, branch_id: str | None, trunk: int | None) -> bo
         ).first()
         is not None
     )
-
-
-def backlog_delay() -> dt.timedelta:
-    """How long an out-of-order update waits for its predecessor (config)."""
-    return dt.timedelta(seconds=int(current_app.config["ENTITY_BACKLOG_FORCE_SECONDS"]))
-
-
-def _hold(ctx: _Context, uuid: str, branch_id: str, base_version: int | None) -> None:
-    now = utcnow()
-    db.session.add(
-        EntityBacklog(
-            submission_id=ctx.submission_id,
-            submission_def_id=ctx.submission_def_id,
-            entity_uuid=uuid,
-            branch_id=branch_id,
-            branch_base_version=base_version,
-            logged_at=now,
-        )
-    )
-    audit.log(
-        "submission.backlog.hold",
-        "submission",
-        ctx.submission_id,
-        actor_id=ctx.submitter_id,
-        details={"submissionDefId": ctx.submission_def_id},
-    )
-    # Wake up when this entry is due; the run forces every due entry, in branch order.
-    jobs.enqueue(BACKLOG_KIND, run_after=now + backlog_delay())
-
-
-def _release_next(entity: Entity, entity_def: EntityDef) -> None:
-    """Queue the held update that follows the one just applied, if it has arrived."""
-    query = sa.select(EntityBacklog).where(EntityBacklog.entity_uuid == entity.uuid)
-    if entity_def.branch_id is None:
-        query = query.where(EntityBacklog.branch_base_version == 1)
-    else:
-        query = query.where(
-            EntityBacklog.branch_id == entity_def.branch_id,
-            EntityBacklog.branch_base_version
-            == (entity_def.branch_base_version or 0) + 1,
-        )
-    held = db.session.execute(query.order_by(EntityBacklog.id).limit(1)).scalar()
-    if held is None:
-        return
-    db.session.delete(held)
-    audit.log(
-        "submission.backlog.reprocess",
-        "submission",
-        held.submission_id,
-        details={"submissionDefId": held.submission_def_id},
-    )
-    jobs.enqueue(KIND, submission_def_id=held.submission_def_id)
-
-
-def process_backlog(*, force_all: bool = False) -> int:
-    """Force-process held updates older than the delay (all with ``force_all``).
-
-    Ordered by branch and position in it, as Central does; each in its own transaction.
-    Returns how many were processed.
-    """
-    query = sa.select(EntityBacklog.id).order_by(
-        EntityBacklog.branch_id, EntityBacklog.branch_base_version, EntityBacklog.id
-    )
-    if not force_all:
-        query = query.where(EntityBacklog.logged_at <= utcnow() - backlog_delay())
-    rows = db.session.execute(
-        query.with_only_columns(
-            EntityBacklog.id,
-            EntityBacklog.submission_id,
-            EntityBacklog.submission_def_id,
-        )
-    ).all()
-    db.session.commit()
-    done = 0
-    for backlog_id, sub_id, def_id in rows:
-        if db.session.get(EntityBacklog, backlog_id) is None:
-            continue  # released meanwhile: its own job applies it in order
-
-        def take_off(
-            backlog_id: int = backlog_id, sub_id: int = sub_id, def_id: int = def_id
-        ) -> None:
-            gone = db.session.execute(
-                sa.delete(EntityBacklog).where(EntityBacklog.id == backlog_id)
-            )
-            if gone.rowcount:
-                audit.log(
-                    "submission.backlog.force",
-                    "submission",
-                    sub_id,
-                    details={"submissionDefId": def_id},
-                )
-
-        process_submission(def_id, force=True, prelude=take_off)
-        done += 1
-    return done

@@ -131,7 +131,7 @@ def create_version(
     dataset: Dataset, entity: Entity, new: NewVersion, conflict: str | None
 ) -> EntityDef:
     """Store the next version as current; the entity keeps or takes ``conflict``."""
-    now = utcnow()
+    stamp, now = bump(dataset.id), utcnow()
     version = entity.version + 1
     entity_def = _insert_def(entity, version, new, now)
     entity.label = new.label
@@ -139,9 +139,9 @@ def create_version(
     entity.version = version
     entity.conflict = conflict
     entity.filter_value = datasets.filter_value(dataset, new.data)
-    entity.stamp = bump(dataset.id)
+    entity.stamp = stamp
     entity.updated_at = now
-    db.session.flush()
+    db.session.flush()  # one UPDATE of the entity row
     return entity_def
 
 

@@ -309,3 +309,33 @@ def odata_row(
         if selected is None or name in selected:
             row[odata_name(name)] = data.get(name, "")
     return row
+
+
+def entity_errors(project_id: int | None, limit: int = 100) -> list[dict[str, t.Any]]:
+    """The latest entity processing failures (for the API and ``outreach entities``)."""
+    from server.models import Form, Submission
+
+    query = (
+        sa.select(Audit, Form.xml_form_id, Form.project_id)
+        .join(Submission, sa.cast(Submission.id, sa.String) == Audit.actee_id)
+        .join(Form, Form.id == Submission.form_id)
+        .where(Audit.action == "entity.error", Audit.actee_type == "submission")
+        .order_by(Audit.id.desc())
+        .limit(limit)
+    )
+    if project_id is not None:
+        query = query.where(Form.project_id == project_id)
+    out = []
+    for row, xml_form_id, _project in db.session.execute(query).all():
+        details = row.details or {}
+        out.append(
+            {
+                "loggedAt": iso(row.logged_at),
+                "xmlFormId": xml_form_id,
+                "instanceId": details.get("instanceId"),
+                "submissionId": details.get("submissionId"),
+                "code": (details.get("problem") or {}).get("code"),
+                "message": details.get("errorMessage"),
+            }
+        )
+    return out
