@@ -10,7 +10,6 @@ soft or hard, never downgraded. A failure is rolled back and kept as an
 
 from __future__ import annotations
 
-import logging
 import typing as t
 from dataclasses import dataclass
 
@@ -30,8 +29,6 @@ from server.entity_models import (
 )
 from server.models import FormDef, Submission, SubmissionDef
 from sync import parse_submission
-
-log = logging.getLogger("outreach.entities")
 
 KIND = "entity.process"
 AUTO_LABEL = "auto generated"
@@ -100,7 +97,7 @@ def _load(submission_def_id: int) -> _Context | None:
         submission_def_id=sub_def.id,
         form_def_id=sub_def.form_def_id,
         project_id=project_id,
-        instance_id=sub.instance_id,
+        instance_id=sub_def.instance_id,  # this version's, as Central records it
         xml=bytes(sub_def.xml),
         submitter_id=sub_def.submitter_id,
         user_agent=sub_def.user_agent,
