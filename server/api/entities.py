@@ -87,8 +87,9 @@ def create_dataset(project_id: int) -> ResponseReturnValue:
         raise problem.missing_parameter("name")
     if datasets.find(project_id, name) is not None:
         raise problem.uniqueness_violation("name, projectId", f"{name}, {project_id}")
+    if body.get("approvalRequired"):  # creates are never held for approval here
+        raise problem.not_implemented("approvalRequired (entities wait for approval)")
     dataset = datasets.get_or_create(project_id, name, caller.actor_id)
-    dataset.approval_required = bool(body.get("approvalRequired", False))
     db.session.commit()
     return jsonify(views.dataset_json(dataset))
 

@@ -215,9 +215,7 @@ def manifest_files(
                 "name": name,
                 "md5": list_hash(dataset, scope),
                 "download_url": f"{base}/forms/{xml_form_id}/attachments/{name}",
-                "type": "approvalEntityList"
-                if dataset.approval_required
-                else "entityList",
+                "type": "entityList",  # approvalEntityList: approval not supported
                 "integrity_url": f"{base}/datasets/{dataset.name}/integrity",
             }
         )

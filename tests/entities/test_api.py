@@ -34,6 +34,12 @@ def test_datasets_listing_and_creation(cases):
     )
     assert r.status_code == 409
     r = cases.client.post(
+        f"{cases.api}/datasets",
+        json={"name": "households", "approvalRequired": True},
+        headers=admin,
+    )
+    assert r.status_code == 501
+    r = cases.client.post(
         f"{cases.api}/datasets/villages/properties",
         json={"name": "hamlet"},
         headers=admin,
