@@ -64,11 +64,21 @@ def write_stream(
         else:
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(tmp_name, final)
+            if fsync:  # make the rename itself durable before the row that names it
+                _fsync_dir(final.parent)
         return info
     except BaseException:
         if os.path.exists(tmp_name):
             os.unlink(tmp_name)
         raise
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_bytes(data: bytes, root: Path | None = None) -> BlobInfo:

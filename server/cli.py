@@ -61,6 +61,9 @@ def serve(bind: str, workers: int, threads: int, timeout: int) -> None:
             self.cfg.set("accesslog", None)  # URLs can carry app-user tokens
             self.cfg.set("errorlog", "-")
             self.cfg.set("post_worker_init", post_worker_init)
+            # gunicorn 27's control socket is one path per user: several servers on
+            # one machine (tests, a district laptop running two) would collide on it.
+            self.cfg.set("control_socket_disable", True)
 
         def load(self) -> Flask:
             from server import create_app
