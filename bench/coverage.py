@@ -12,7 +12,7 @@ timed. Reads the real boundary data in place from ``../shared/data`` (or
     .venv/bin/python bench/coverage.py --n 200000 --simplified
     .venv/bin/python bench/coverage.py --examples docs     # also the two example maps
 
-The goal is under 10 s for the million on a 2-core machine (see bench/README-geo.md).
+The goal is under 10 s for the million on a 2-core machine (see bench/README.md).
 """
 
 from __future__ import annotations
