@@ -130,7 +130,7 @@ def test_supervisor_in_a_real_browser(app, seed, field_data, live, chromium, tmp
         locale="vi-VN", viewport={"width": 1280, "height": 900}, accept_downloads=True
     )
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(30_000)
     rec = Recorder(page)
 
     # The login page, then the dashboard: nothing leaves the machine.
@@ -218,7 +218,7 @@ def test_pages_work_without_javascript(app, seed, field_data, live, chromium):
     p = seed.project_id
     context = chromium.new_context(java_script_enabled=False, locale="vi-VN")
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(30_000)
     rec = Recorder(page)
     page.goto(live + "/login")
     page.fill("input[name=email]", "xa@example.org")
