@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
-from server import audit, problem
+from server import audit, auth, problem
 from server.api.common import (
     get_project,
     is_true,
@@ -46,12 +46,17 @@ def _dataset(project_id: int, name: str, verb: str) -> Dataset:
     return datasets.get(project_id, name)
 
 
+def _scope(dataset: Dataset) -> auth.Scope:
+    """Commune supervisors see only the cases of their communes (as for submissions)."""
+    return auth.scope(auth.current(), dataset.project_id)
+
+
 def _entity(dataset: Dataset, uuid: str, *, lock: bool = False) -> Entity:
     uuid = uuid.strip().lower()
     if lock:
         store.lock_entity(uuid, dataset.id)
     entity = store.get_entity(dataset.id, uuid, for_update=lock)
-    if entity is None:
+    if entity is None or not _scope(dataset).sees(entity.filter_value):
         raise problem.not_found()
     return entity
 
@@ -132,7 +137,11 @@ def list_entities(project_id: int, name: str) -> ResponseReturnValue:
     rows = list(
         db.session.scalars(
             sa.select(Entity)
-            .where(Entity.dataset_id == dataset.id, Entity.deleted_at.is_(None))
+            .where(
+                Entity.dataset_id == dataset.id,
+                Entity.deleted_at.is_(None),
+                _scope(dataset).condition(Entity.filter_value),
+            )
             .order_by(Entity.created_at.desc(), Entity.id.desc())
         )
     )
@@ -289,7 +298,10 @@ def odata_service(project_id: int, name: str) -> ResponseReturnValue:
 @bp.get(f"{ONE}.svc/Entities")
 def odata_entities(project_id: int, name: str) -> ResponseReturnValue:
     """Entities as OData rows (pyODK ``get_table``): $top $skip $count $filter $select."""
-    return jsonify(odata.entities_feed(_dataset(project_id, name, READ)))
+    dataset = _dataset(project_id, name, READ)
+    return jsonify(
+        odata.entities_feed(dataset, _scope(dataset).condition(Entity.filter_value))
+    )
 
 
 # --- additions: app-user communes, processing errors --------------------------------

@@ -96,11 +96,16 @@ def service_document(dataset: Dataset) -> dict[str, t.Any]:
     }
 
 
-def entities_feed(dataset: Dataset) -> dict[str, t.Any]:
-    """``…/datasets/{name}.svc/Entities``: $top $skip $count $filter $select."""
+def entities_feed(dataset: Dataset, in_scope: t.Any = None) -> dict[str, t.Any]:
+    """``…/datasets/{name}.svc/Entities``: $top $skip $count $filter $select.
+
+    ``in_scope`` is the caller's commune condition (``auth.scope(...).condition``).
+    """
     project_id = dataset.project_id
     properties = datasets.property_names(dataset.id)
     conditions: list[t.Any] = [Entity.dataset_id == dataset.id]
+    if in_scope is not None:
+        conditions.append(in_scope)
     source = request.args.get("$filter") or ""
     if source:
         conditions.append(_EntityFilter(source).parse())

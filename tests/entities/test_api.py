@@ -177,3 +177,26 @@ def test_versions_show_source_and_base(cases):
     assert v1["source"]["submission"]["instanceId"] == iid
     assert v1["current"] and v1["lastGoodVersion"] and v1["conflict"] is None
     assert v1["baseVersion"] is None and v1["creatorId"] is not None
+
+
+def test_commune_supervisor_reads_only_its_communes_cases(cases):
+    from tests.entities.conftest import TAY_GIANG
+    from tests.web.conftest import PASSWORD, make_web_user
+
+    ours, theirs = builders.new_uuid(), builders.new_uuid()
+    assert _post(cases, {"uuid": ours, "label": "A", "data": {"commune": LA_EE}}).status_code == 200
+    assert _post(cases, {"uuid": theirs, "label": "B", "data": {"commune": TAY_GIANG}}).status_code == 200
+    make_web_user(cases.app, "laee@example.org", "commune", cases.project_id, [LA_EE])
+    token = cases.client.post(
+        "/v1/sessions", json={"email": "laee@example.org", "password": PASSWORD}
+    ).get_json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    base = f"{cases.api}/datasets/cases"
+    listing = cases.client.get(f"{base}/entities", headers=headers).get_json()
+    assert [e["uuid"] for e in listing] == [ours]
+    assert cases.client.get(f"{base}/entities/{theirs}", headers=headers).status_code == 404
+    assert cases.client.get(f"{base}/entities/{theirs}/versions", headers=headers).status_code == 404
+    rows = cases.client.get(f"{base}.svc/Entities", headers=headers).get_json()["value"]
+    assert [r["__id"] for r in rows] == [ours]
+    # the administrator still sees both
+    assert len(cases.client.get(f"{base}/entities", headers=cases.admin()).get_json()) == 2
