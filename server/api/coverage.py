@@ -166,6 +166,11 @@ def get_review(project_id: int) -> ResponseReturnValue:
             days <= period.last_day.isoformat()
         )
         review = review.loc[inside.fillna(False).astype(bool)]
+    # A commune supervisor sees the sessions of its own communes only (chosen or placed).
+    scope = auth.scope(auth.current(), project_id)
+    if not scope.all_communes:
+        keep = review["form_commune"].map(scope.sees) | review["assigned"].map(scope.sees)
+        review = review.loc[keep.fillna(False).astype(bool)]
     fields = [
         "instance_id",
         "reason",

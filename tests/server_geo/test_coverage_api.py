@@ -224,6 +224,21 @@ def test_review_lists_gps_disagreements_without_names(admin, mission, scenario):
     assert admin.get(f"{_base(mission)}/review").get_json()["count"] == 2
 
 
+def test_review_list_is_scoped_to_a_commune_supervisors_communes(
+    app, client, seed, mission, scenario
+):  # type: ignore[no-untyped-def]
+    from tests.api.conftest import Api, login
+    from tests.web.conftest import PASSWORD, make_web_user
+
+    make_web_user(app, "laee@example.org", "commune", seed.project_id, [LA_EE])
+    make_web_user(app, "hungson@example.org", "commune", seed.project_id, [HUNG_SON])
+    la_ee = Api(client, login(client, "laee@example.org", PASSWORD))
+    hung_son = Api(client, login(client, "hungson@example.org", PASSWORD))
+    seen = {r["instance_id"] for r in la_ee.get(f"{_base(mission)}/review?{Q3}").get_json()["sessions"]}
+    assert seen == {scenario["mismatch"], scenario["in_laos"]}  # chosen in La Êê
+    assert hung_son.get(f"{_base(mission)}/review?{Q3}").get_json()["sessions"] == []
+
+
 def test_geojson_and_csv_suppress_small_victim_counts(admin, mission, scenario):  # type: ignore[no-untyped-def]
     r = admin.get(f"{_base(mission)}.geojson?{Q3}")
     assert r.status_code == 200 and r.mimetype == "application/geo+json"
