@@ -180,3 +180,39 @@ class OpenRosa:
 @pytest.fixture
 def openrosa(client, seed) -> OpenRosa:  # type: ignore[no-untyped-def]
     return OpenRosa(client, seed)
+
+
+@pytest.fixture
+def live_server(app) -> t.Iterator[str]:  # type: ignore[no-untyped-def]
+    """The app served over real HTTP on an ephemeral port, in a thread (for pyODK)."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+
+
+def open_pyodk(base_url: str, seed: Seed, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A logged-in pyODK client configured through its TOML file, cache in tmp."""
+    from pyodk.client import Client
+
+    config = tmp_path / "pyodk_config.toml"
+    config.write_text(
+        "[central]\n"
+        f'base_url = "{base_url}"\n'
+        f'username = "{seed.admin_email}"\n'
+        f'password = "{seed.admin_password}"\n'
+        f"default_project_id = {seed.project_id}\n",
+        encoding="utf-8",
+    )
+    client = Client(config_path=config, cache_path=tmp_path / "pyodk_cache.toml")
+    client.open()
+    return client

@@ -8,16 +8,14 @@ the OData table. Nothing is mocked.
 
 from __future__ import annotations
 
-import threading
-import typing as t
 import uuid
 from pathlib import Path
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from tests.api.builders import xlsx
+from tests.conftest import open_pyodk
 
 pyodk_client = pytest.importorskip("pyodk.client")
 
@@ -25,37 +23,11 @@ CSV = "name,label\nhv,Hòa Vang\nhc,Hải Châu\n"
 
 
 @pytest.fixture
-def live_server(app) -> t.Iterator[str]:  # type: ignore[no-untyped-def]
-    """The app served over real HTTP on an ephemeral port, in a thread."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-
-
-@pytest.fixture
 def client(live_server: str, seed, tmp_path: Path):  # type: ignore[no-untyped-def]
-    """A logged-in pyODK client configured through its TOML file, cache in tmp."""
-    config = tmp_path / "pyodk_config.toml"
-    config.write_text(
-        "[central]\n"
-        f'base_url = "{live_server}"\n'
-        f'username = "{seed.admin_email}"\n'
-        f'password = "{seed.admin_password}"\n'
-        f"default_project_id = {seed.project_id}\n",
-        encoding="utf-8",
-    )
-    client = pyodk_client.Client(
-        config_path=config, cache_path=tmp_path / "pyodk_cache.toml"
-    )
-    client.open()
-    yield client
-    client.close()
+    """A logged-in pyODK client against the live server."""
+    odk = open_pyodk(live_server, seed, tmp_path)
+    yield odk
+    odk.close()
 
 
 def _instance(instance_id: str, village: str, deprecated_id: str | None = None) -> str:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import threading
-import typing as t
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
+from tests.conftest import open_pyodk
 from tests.entities import builders
 from tests.entities.conftest import LA_EE, TAY_GIANG, case_values
 
@@ -16,33 +14,8 @@ pyodk_client = pytest.importorskip("pyodk.client")
 
 
 @pytest.fixture
-def live(app) -> t.Iterator[str]:  # type: ignore[no-untyped-def]
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
-
-
-@pytest.fixture
-def odk(live: str, cases, tmp_path: Path):  # type: ignore[no-untyped-def]
-    config = tmp_path / "pyodk_config.toml"
-    config.write_text(
-        "[central]\n"
-        f'base_url = "{live}"\n'
-        f'username = "{cases.seed.admin_email}"\n'
-        f'password = "{cases.seed.admin_password}"\n'
-        f"default_project_id = {cases.project_id}\n",
-        encoding="utf-8",
-    )
-    client = pyodk_client.Client(
-        config_path=config, cache_path=tmp_path / "pyodk_cache.toml"
-    )
-    client.open()
+def odk(live_server: str, cases, tmp_path: Path):  # type: ignore[no-untyped-def]
+    client = open_pyodk(live_server, cases.seed, tmp_path)
     yield client
     client.close()
 
