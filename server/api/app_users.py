@@ -31,7 +31,7 @@ APP_USER_ROLE = 2
 _ASSIGN = "/projects/<int:project_id>/forms/<xml_form_id>/assignments"
 
 
-def _app_user(project_id: int, actor_id: int) -> Actor:
+def get_app_user(project_id: int, actor_id: int) -> Actor:
     """A live app user of this project, or 404.1."""
     actor = db.session.execute(
         sa.select(Actor)
@@ -83,7 +83,7 @@ def create_app_user_view(project_id: int) -> ResponseReturnValue:
 def delete_app_user(project_id: int, actor_id: int) -> ResponseReturnValue:
     """Delete an app user: its key stops working and its assignments go."""
     caller = require("field_key.manage", project_id)
-    actor = _app_user(project_id, actor_id)
+    actor = get_app_user(project_id, actor_id)
     actor.deleted_at = utcnow()
     db.session.execute(sa.delete(AuthSession).where(AuthSession.actor_id == actor.id))
     db.session.execute(sa.delete(Assignment).where(Assignment.actor_id == actor.id))
@@ -141,7 +141,7 @@ def assign(
     caller = require("assignment.manage", project_id)
     _role(role_id)
     form = get_form(project_id, xml_form_id)
-    actor = _app_user(project_id, actor_id)
+    actor = get_app_user(project_id, actor_id)
     if db.session.get(Assignment, (form.id, actor.id, role_id)) is not None:
         raise problem.uniqueness_violation("actorId, roleId", f"{actor.id}, {role_id}")
     db.session.add(Assignment(form_id=form.id, actor_id=actor.id, role_id=role_id))

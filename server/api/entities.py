@@ -19,6 +19,7 @@ from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
 from server import audit, auth, problem
+from server.api.app_users import get_app_user
 from server.api.common import (
     get_project,
     is_true,
@@ -30,7 +31,6 @@ from server.api.common import (
 from server.db import db
 from server.entities import datasets, lists, odata, store, views
 from server.entity_models import Dataset, Entity, EntityDef
-from server.models import Actor, FieldKey
 
 bp = rest_blueprint("entities")
 
@@ -307,33 +307,18 @@ def odata_entities(project_id: int, name: str) -> ResponseReturnValue:
 # --- additions: app-user communes, processing errors --------------------------------
 
 
-def _app_user(project_id: int, actor_id: int) -> Actor:
-    actor = db.session.execute(
-        sa.select(Actor)
-        .join(FieldKey, FieldKey.actor_id == Actor.id)
-        .where(
-            Actor.id == actor_id,
-            FieldKey.project_id == project_id,
-            Actor.deleted_at.is_(None),
-        )
-    ).scalar()
-    if actor is None:
-        raise problem.not_found()
-    return actor
-
-
 @bp.get("/projects/<int:project_id>/app-users/<int:actor_id>/communes")
 def get_communes(project_id: int, actor_id: int) -> ResponseReturnValue:
     """The commune codes whose cases this app user's phone receives."""
     require("field_key.manage", project_id)
-    return jsonify(lists.communes_of(_app_user(project_id, actor_id).id))
+    return jsonify(lists.communes_of(get_app_user(project_id, actor_id).id))
 
 
 @bp.put("/projects/<int:project_id>/app-users/<int:actor_id>/communes")
 def put_communes(project_id: int, actor_id: int) -> ResponseReturnValue:
     """Replace them with a JSON list of 5-digit codes (``["*"]``: every commune)."""
     caller = require("field_key.manage", project_id)
-    actor = _app_user(project_id, actor_id)
+    actor = get_app_user(project_id, actor_id)
     body = request.get_json(silent=True)
     if not isinstance(body, list) or not all(isinstance(c, str) for c in body):
         raise problem.unparseable("json", "Expected a JSON list of commune codes.")
