@@ -55,10 +55,9 @@ def form_source(data: bytes) -> tuple[bytes, str | None, str | None]:
 def _with_form_id(data: bytes, fallback: str | None) -> bytes:
     """Apply the form ID fallback the way Central does: only when settings lack one.
 
-    ``server.forms.convert_xlsform`` passes the fallback to pyxform as ``form_name``,
-    which names the instance root instead of supplying the ID (and breaks on pyODK's
-    ``uuid:`` fallbacks), so the fallback is written into the settings sheet here and
-    not passed on.
+    pyODK's fallbacks look like ``uuid:…``, which cannot name the temp file
+    ``server.xform.convert_xlsform`` uses for its own fallback, so the REST upload
+    writes the fallback into the settings sheet instead and does not pass it on.
     """
     if not fallback:
         return data
