@@ -38,38 +38,83 @@ def blob_path(sha256: str, root: Path | None = None) -> Path:
     return root / sha256[:2] / sha256[2:4] / sha256
 
 
+class TempBlob:
+    """A blob being written: a temp file under ``<root>/tmp``, hashed as it is written.
+
+    :meth:`keep` makes it durable and renames it into place (a whole file or nothing);
+    :meth:`discard` deletes it. Either may be called more than once.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        tmp_dir = root / "tmp"
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        fd, self._tmp_name = tempfile.mkstemp(dir=tmp_dir)
+        self._file: t.BinaryIO | None = os.fdopen(fd, "wb")
+        self._sha, self._md5, self._size = hashlib.sha256(), hashlib.md5(), 0
+        self._info: BlobInfo | None = None
+
+    def write(self, chunk: bytes) -> None:
+        assert self._file is not None, "write after keep or discard"
+        self._sha.update(chunk)
+        self._md5.update(chunk)
+        self._size += len(chunk)
+        self._file.write(chunk)
+
+    def keep(self, fsync: bool = True) -> BlobInfo:
+        """Flush (and fsync), rename into the store; idempotent by hash."""
+        if self._info is not None:
+            return self._info
+        assert self._file is not None, "keep after discard"
+        out, self._file = self._file, None
+        try:
+            out.flush()
+            if fsync:
+                os.fsync(out.fileno())
+            out.close()
+            info = BlobInfo(self._sha.hexdigest(), self._md5.hexdigest(), self._size)
+            final = blob_path(info.sha256, self.root)
+            if final.exists():
+                os.unlink(self._tmp_name)
+            else:
+                final.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(self._tmp_name, final)
+                if fsync:  # make the rename itself durable before the row that names it
+                    _fsync_dir(final.parent)
+        except BaseException:
+            out.close()
+            self._unlink()
+            raise
+        self._info = info
+        return info
+
+    def discard(self) -> None:
+        """Delete the temp file unless it was kept."""
+        if self._info is not None:
+            return
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self._unlink()
+
+    def _unlink(self) -> None:
+        try:
+            os.unlink(self._tmp_name)
+        except FileNotFoundError:
+            pass
+
+
 def write_stream(
     stream: t.BinaryIO, root: Path | None = None, fsync: bool = True
 ) -> BlobInfo:
     """Copy ``stream`` into the store without holding it in memory; idempotent by hash."""
-    root = root or data_dir()
-    tmp_dir = root / "tmp"
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    sha, md5, size = hashlib.sha256(), hashlib.md5(), 0
-    fd, tmp_name = tempfile.mkstemp(dir=tmp_dir)
+    blob = TempBlob(root or data_dir())
     try:
-        with os.fdopen(fd, "wb") as out:
-            while chunk := stream.read(CHUNK):
-                sha.update(chunk)
-                md5.update(chunk)
-                size += len(chunk)
-                out.write(chunk)
-            out.flush()
-            if fsync:
-                os.fsync(out.fileno())
-        info = BlobInfo(sha.hexdigest(), md5.hexdigest(), size)
-        final = blob_path(info.sha256, root)
-        if final.exists():
-            os.unlink(tmp_name)
-        else:
-            final.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp_name, final)
-            if fsync:  # make the rename itself durable before the row that names it
-                _fsync_dir(final.parent)
-        return info
+        while chunk := stream.read(CHUNK):
+            blob.write(chunk)
+        return blob.keep(fsync)
     except BaseException:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
+        blob.discard()
         raise
 
 

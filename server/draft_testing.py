@@ -128,18 +128,18 @@ def submit(token: str, project_id: int, xml_form_id: str) -> ResponseReturnValue
     """A test submission to the draft (stored apart from live data)."""
     _require_openrosa_header()
     form, _draft_def = _draft(token, project_id, xml_form_id)
-    xml, envelope, parts = openrosa.read_multipart()
-    if envelope.form_id != form.xml_form_id:
-        raise problem.not_found()
-    ingest.ingest(
-        project_id,
-        form,
-        envelope,
-        xml,
-        parts,
-        actor_id=None,
-        device_id=request.args.get("deviceID"),
-        user_agent=request.headers.get("User-Agent"),
-        draft=True,
-    )
+    with openrosa.read_multipart() as (xml, envelope, parts):
+        if envelope.form_id != form.xml_form_id:
+            raise problem.not_found()
+        ingest.ingest(
+            project_id,
+            form,
+            envelope,
+            xml,
+            parts,
+            actor_id=None,
+            device_id=request.args.get("deviceID"),
+            user_agent=request.headers.get("User-Agent"),
+            draft=True,
+        )
     return openrosa_xml.message("full submission upload was successful!", status=201)

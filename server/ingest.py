@@ -53,11 +53,12 @@ class IngestResult:
 
 
 class Part(t.Protocol):
-    """A received file part (werkzeug's FileStorage fits)."""
+    """A received file part, already spooled: ``keep`` makes it a blob."""
 
-    stream: t.BinaryIO
     filename: str | None
     content_type: str | None
+
+    def keep(self) -> blobs.BlobInfo: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,14 +163,14 @@ def _match_name(part_name: str, part: Part, expected: set[str]) -> str | None:
 def store_parts(
     parts: t.Iterable[tuple[str, Part]], expected: list[str]
 ) -> dict[str, blobs.BlobInfo]:
-    """Stream the expected parts into blobs; parts the form does not expect are ignored."""
+    """Keep the expected parts as blobs; parts the form does not expect are ignored."""
     wanted = set(expected)
     stored: dict[str, blobs.BlobInfo] = {}
     for part_name, part in parts:
         name = _match_name(part_name, part, wanted)
         if name is None or name in stored:
             continue
-        stored[name] = blobs.write_stream(part.stream)
+        stored[name] = part.keep()
     return stored
 
 

@@ -6,14 +6,25 @@ token carries through into every URL the server emits.
 
 from __future__ import annotations
 
+import contextlib
 import mimetypes
+import typing as t
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, g, request, send_file
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
-from server import auth, blobs, entities, forms, ingest, openrosa_xml, problem
+from server import (
+    auth,
+    blobs,
+    entities,
+    forms,
+    ingest,
+    multipart,
+    openrosa_xml,
+    problem,
+)
 from server.db import db
 from server.models import Assignment, Form, FormAttachment, FormDef
 
@@ -203,42 +214,61 @@ def submission_preflight(project_id: int) -> ResponseReturnValue:
     return openrosa_xml.openrosa_headers(Response(status=204))
 
 
-def read_multipart() -> tuple[bytes, ingest.Envelope, list[tuple[str, ingest.Part]]]:
-    """The instance XML (parsed safely) and the other file parts of an OpenRosa POST."""
+@contextlib.contextmanager
+def read_multipart() -> t.Iterator[
+    tuple[bytes, ingest.Envelope, list[tuple[str, ingest.Part]]]
+]:
+    """The instance XML (parsed safely) and the other file parts of an OpenRosa POST.
+
+    The file parts are already in temp files of the blob store; those ingest did not
+    keep are deleted when the ``with`` block ends, whatever happened in it.
+    """
+    received = _read_body()
     try:
-        xml_part = request.files.get("xml_submission_file")
-        parts = [
-            (name, part)
-            for name, part in request.files.items(multi=True)
-            if name != "xml_submission_file"
-        ]
+        if received.xml is None:
+            raise problem.missing_multipart_field(multipart.XML_FIELD)
+        yield received.xml, ingest.parse(received.xml), list(received.parts)
+    finally:
+        received.discard()
+
+
+def _read_body() -> multipart.Received:
+    boundary = request.mimetype_params.get("boundary", "")
+    if request.mimetype != "multipart/form-data" or not boundary:
+        raise problem.missing_multipart_field(multipart.XML_FIELD)
+    config = current_app.config
+    try:
+        return multipart.read(
+            request.stream,
+            boundary.encode("latin-1"),
+            tmp_root=blobs.data_dir(),
+            max_xml_bytes=config["MAX_XML_BYTES"],
+            max_parts=request.max_form_parts,
+            max_field_bytes=request.max_form_memory_size,
+        )
     except RequestEntityTooLarge:
         raise
     except (ValueError, ClientDisconnected) as err:
         raise problem.bad_multipart(str(err) or "truncated body") from err
-    if xml_part is None:
-        raise problem.missing_multipart_field("xml_submission_file")
-    xml = xml_part.stream.read(current_app.config["MAX_XML_BYTES"] + 1)
-    return xml, ingest.parse(xml), parts
 
 
 @bp.post("/projects/<int:project_id>/submission")
 def submit(project_id: int) -> ResponseReturnValue:
     """Multipart submission: store every version and attachment exactly once."""
     caller = auth.require("submission.create", project_id)
-    xml, envelope, parts = read_multipart()
-    target = ingest.resolve_target(
-        project_id, envelope, caller.actor_id, field_key=caller.kind == "field_key"
-    )
-    ingest.ingest(
-        project_id,
-        None,
-        envelope,
-        xml,
-        parts,
-        actor_id=caller.actor_id,
-        device_id=request.args.get("deviceID"),
-        user_agent=request.headers.get("User-Agent"),
-        target=target,
-    )
+    with read_multipart() as (xml, envelope, parts):
+        target = ingest.resolve_target(
+            project_id, envelope, caller.actor_id, field_key=caller.kind == "field_key"
+        )
+        ingest.ingest(
+            project_id,
+            None,
+            envelope,
+            xml,
+            parts,
+            actor_id=caller.actor_id,
+            device_id=request.args.get("deviceID"),
+            user_agent=request.headers.get("User-Agent"),
+            target=target,
+        )
     return openrosa_xml.message("full submission upload was successful!", status=201)
