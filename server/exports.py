@@ -6,7 +6,8 @@ dropped. CSV lines go straight to the client; XLSX rows go to openpyxl's write-o
 workbook, which spools them to disk, and the finished file is sent from disk.
 
 Columns follow the form (groups flattened as ``group-field``, as Central's CSV);
-a repeat becomes a count of its entries. Fields under the ``pii`` group are left out
+a repeat becomes a count of its entries. Fields under the ``pii`` group (and the
+``link`` group: victim_case's pseudonymous linkage code) are left out
 unless the caller may read personal data and asked for them; even then they stay
 blank when the submission's ``consent`` answer is not ``yes`` (xlsforms contract).
 """
@@ -34,6 +35,9 @@ from server.db import db
 from sync import local_name
 
 PII_GROUP = "pii"
+# Top-level groups of restricted personal data: ``pii`` (recorded with consent) and
+# ``link`` (victim_case's pseudonymous linkage code, asked only without consent).
+RESTRICTED_GROUPS = frozenset({PII_GROUP, "link"})
 BATCH = 500
 SYSTEM_HEADERS = (
     "SubmissionDate",
@@ -63,7 +67,7 @@ def columns(xform: bytes, *, include_pii: bool) -> list[Column]:
     def walk(fields: tuple[Field, ...], trail: tuple[str, ...], personal: bool) -> None:
         for f in fields:
             here = (*trail, f.name)
-            is_pii = personal or (not trail and f.name == PII_GROUP)
+            is_pii = personal or (not trail and f.name in RESTRICTED_GROUPS)
             if f.name == "meta" and not trail:
                 continue
             if f.kind == "group":

@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 FORMS_DIR = ROOT / "xlsforms"
 COMMUNES_CSV = FORMS_DIR / "communes.csv"
-VERSION = "2026112803"
+VERSION = "2026112804"
 FORM_IDS = ("outreach_session", "victim_case", "staff_training", "case_followup")
 
 # Border communes on the Laos border (2025 codes) used below.
@@ -157,6 +157,7 @@ VICTIM_WITH_CONSENT: dict[str, object] = {
         "Trốn về qua cửa khẩu Nam Giang ngày 14/11/2026. Sợ gia đình nhà chồng tìm "
         "đến; không cho biết địa chỉ với người lạ."
     ),
+    "link": None,  # the linkage code is asked only without consent
     "profile/residence_province": "48",
     "profile/commune": LA_EE,
     "profile/sex": "female",
@@ -202,6 +203,9 @@ VICTIM_WITHOUT_CONSENT: dict[str, object] = {
     "case/id_agency": "foreign_authority",
     "case/id_agency_other": None,
     "pii": None,
+    # the pseudonymous linkage code the person agreed to give (initials, birth year)
+    "link/link_status": "given",
+    "link/link_code": "AT2009",
     "profile/residence_province": "48",
     "profile/commune": TAY_GIANG,
     "profile/sex": "male",

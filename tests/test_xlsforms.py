@@ -217,6 +217,32 @@ def test_victim_case_keeps_identifiers_inside_pii(victim_case: Converted) -> Non
     assert [g.get("ref") for g in groups].count("/data/pii") == 1
 
 
+def test_victim_case_link_code_only_without_consent(victim_case: Converted) -> None:
+    """The pseudonymous linkage code (README "The link group"): its own group,
+    asked only without consent, constrained to two letters and a birth year, and
+    read by nothing else in the form (instance name, entity, calculations)."""
+    binds = victim_case.binds
+    link = sorted(p for p in binds if p.startswith("/data/link/"))
+    assert link == ["/data/link/link_code", "/data/link/link_status"]
+    for path in link:
+        chain = victim_case.relevance_chain(path)
+        assert any(CONSENT_REF in expr and "'no'" in expr for expr in chain), path
+    assert "'given'" in binds["/data/link/link_code"]["relevant"]
+    assert "^[A-Za-z]{2}[0-9]{4}$" in binds["/data/link/link_code"]["constraint"]
+    assert binds["/data/link/link_status"]["required"] == "true()"
+    readers = [
+        path
+        for path, bind in binds.items()
+        if path != "/data/link"
+        and not path.startswith("/data/link/")
+        and any("/data/link" in str(v) for v in bind.values())
+    ]
+    assert readers == []
+    assert not any(p.startswith("/data/link") for p in _saved(victim_case))
+    groups = [g.get("ref") for g in victim_case.root.iter(f"{{{NS['xf']}}}group")]
+    assert groups.count("/data/link") == 1
+
+
 def test_victim_case_services_limited_to_needs(victim_case: Converted) -> None:
     services = victim_case.root.find(".//xf:select[@ref='/data/services']", NS)
     itemset = services.find("xf:itemset", NS)

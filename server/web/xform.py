@@ -3,7 +3,8 @@
 Pure code: reads the XForm's body controls, its ``itext`` translations (languages
 such as ``Tiếng Việt (vi)`` are matched by the code in brackets) and the choices of
 selects (inline items or pyxform's secondary instances). ``rows`` walks a submission
-in form order. Anything under a group named ``pii`` is marked personal.
+in form order. Anything under a top-level group named ``pii`` or ``link`` is marked
+personal.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from sync import local_name
 _ITEXT = re.compile(r"jr:itext\(\s*'([^']+)'\s*\)")
 _LANG_CODE = re.compile(r"\(([a-z]{2,3})\)\s*$")
 PII_GROUP = "pii"
+# restricted like pii: victim_case's linkage code (the same set as server/exports.py)
+RESTRICTED_GROUPS = frozenset({PII_GROUP, "link"})
 
 
 @dataclass(slots=True)
@@ -225,7 +228,7 @@ def _rows(
             continue
         child_path = f"{path}/{name}"
         control = found.get(child_path)
-        is_personal = personal or (depth == 0 and name == PII_GROUP)
+        is_personal = personal or (depth == 0 and name in RESTRICTED_GROUPS)
         label = pick(control.labels, lang, default) if control else ""
         label = label or name
         if len(child):

@@ -45,6 +45,43 @@ def test_csv_columns_follow_the_form_and_personal_fields_need_consent(
     assert "meta-instanceID" not in consenting  # system columns carry it
 
 
+def test_linkage_code_is_restricted_like_pii(tinh, app, browser, seed, field_data):
+    """victim_case's pseudonymous linkage code (``/data/link``, asked only without
+    consent) is personal data: no column without pii, blank even with it (no
+    consent), and not on the page of a viewer without pii.read."""
+    from tests import mission_data as md
+
+    code = md.VICTIM_WITHOUT_CONSENT["link/link_code"]
+    p = seed.project_id
+    case = field_data["abroad_case"]
+    plain = tinh.get(f"/projects/{p}/forms/victim_case/export.csv").get_data(
+        as_text=True
+    )
+    header = next(csv.reader(io.StringIO(plain.lstrip("\ufeff"))))
+    assert "case-case_code" in header
+    assert not any(h.startswith(("link", "pii")) for h in header)
+    assert code not in plain
+    rows = _csv(tinh.get(f"/projects/{p}/forms/victim_case/export.csv?pii=1"))
+    anonymous = next(r for r in rows if r["instanceID"] == case)
+    assert anonymous["link-link_code"] == anonymous["link-link_status"] == ""
+    make_web_user(app, "central@example.org", "viewer", p)
+    viewer = browser()
+    viewer.login("central@example.org")
+    page = viewer.get(f"/projects/{p}/forms/victim_case/submissions/{case}")
+    assert page.status_code == 200
+    assert code not in page.get_data(as_text=True)
+    assert viewer.get(f"/projects/{p}/forms/victim_case/export.csv?pii=1").status_code == 403
+
+
+def test_restricted_groups_are_personal_columns(mission):
+    cols = exports.columns(mission.xforms["victim_case"], include_pii=True)
+    link = [c for c in cols if c.path[0] == "link"]
+    assert [c.header for c in link] == ["link-link_status", "link-link_code"]
+    assert all(c.personal for c in link)
+    public = exports.columns(mission.xforms["victim_case"], include_pii=False)
+    assert not any(c.path[0] in ("pii", "link") for c in public)
+
+
 def test_formulas_are_neutralised(tinh, seed, mission, phone):
     values = session_values("2026-11-20", TAY_GIANG, None)
     values["session/village"] = '=HYPERLINK("http://x","click")'

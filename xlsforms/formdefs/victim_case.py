@@ -6,7 +6,10 @@ according to their needs".
 Privacy contract: consent is asked first. Everything that is recorded only with
 consent (name, birth year, ethnicity, ID document, phones, village, free-text notes)
 lives in the single group ``pii`` (XForm path ``/data/pii/...``), which is relevant
-only when ``${consent} = 'yes'``. Everything outside ``pii`` is anonymous and is
+only when ``${consent} = 'yes'``. Without consent the worker may ask only for a
+pseudonymous linkage code (initials and birth year, "HL2004") in the group ``link``
+(``/data/link/...``, relevant only when ``${consent} = 'no'``), which servers restrict
+exactly like ``pii``. Everything outside ``pii`` and ``link`` is anonymous and is
 recorded for every case, so servers can hide or encrypt ``/data/pii`` in exports and
 maps without losing the statistics (``age_band`` and ``ethnic_minority`` are
 derived outside the group).
@@ -36,7 +39,9 @@ from .common import (
 )
 
 PII_GROUP = "pii"
+LINK_GROUP = "link"
 CONSENT = "${consent} = 'yes'"
+NO_CONSENT = "${consent} = 'no'"
 NAME_ON_PHONE = f"{CONSENT} and ${{consent_name_on_phone}} = 'yes'"
 ENTITY_LIST = "cases"
 # Entity properties: what every phone serving the commune carries (xlsforms/README.md).
@@ -52,6 +57,17 @@ CASE_PROPERTIES = (
     "last_contact",
 )
 CASE_CODE_REGEX = "^[A-Z]{2,4}-[0-9]{4}-[0-9]{3,5}$"
+# Pseudonymous linkage code (UIC): family initial, given-name initial, birth year.
+LINK_CODE_REGEX = "^[A-Za-z]{2}[0-9]{4}$"
+LINK_STATUS = [
+    ("given", "Có, người được hỗ trợ cho mã", "Yes, the person gave the code"),
+    ("declined", "Không muốn cho", "Does not want to give it"),
+    (
+        "unknown",
+        "Không biết (không nhớ năm sinh, tên…)",
+        "Does not know (birth year, name…)",
+    ),
+]
 
 CONSENT_BY = [
     ("self", "Chính người được hỗ trợ", "The person themself"),
@@ -319,9 +335,11 @@ SURVEY = [
         "no_consent_note",
         (
             "KHÔNG ghi họ tên, năm sinh, dân tộc, giấy tờ, số điện thoại, thôn bản. "
-            "Chỉ trả lời các câu hỏi ẩn danh tiếp theo.",
+            "Chỉ trả lời các câu hỏi ẩn danh tiếp theo và, nếu người được hỗ trợ "
+            "đồng ý, mã liên kết (chữ cái đầu và năm sinh).",
             "Do NOT record name, birth year, ethnicity, ID, phone or village. "
-            "Answer only the anonymous questions that follow.",
+            "Answer only the anonymous questions that follow and, if the person "
+            "agrees, the linkage code (initials and birth year).",
         ),
         relevant="${consent} = 'no'",
     ),
@@ -479,6 +497,60 @@ SURVEY = [
         appearance="multiline",
         constraint="string-length(.) <= 2000",
         constraint_msg=("Tối đa 2.000 ký tự.", "At most 2,000 characters."),
+    ),
+    end_group(),
+    # 3b. Without consent: only a pseudonymous linkage code, in its own group (as
+    # restricted as pii), so two agencies' registrations of one person can be linked.
+    q(
+        "begin_group",
+        LINK_GROUP,
+        ("Mã liên kết (không có họ tên)", "Linkage code (no name)"),
+        relevant=NO_CONSENT,
+        appearance="field-list",
+    ),
+    q(
+        "select_one link_status",
+        "link_status",
+        (
+            "Người được hỗ trợ có đồng ý cho một mã liên kết không? Mã gồm chữ cái "
+            "đầu của họ, chữ cái đầu của tên và năm sinh; không ghi họ tên.",
+            "Will the person give a linkage code? It is the first letter of the "
+            "family name, the first letter of the given name and the birth year; "
+            "no name is recorded.",
+        ),
+        (
+            "Mã giúp không đếm một người hai lần khi nhiều cơ quan cùng tiếp nhận. "
+            "Được quyền từ chối; không ảnh hưởng đến hỗ trợ.",
+            "The code keeps one person from being counted twice when several "
+            "agencies register them. They may refuse; support is not affected.",
+        ),
+        required=True,
+    ),
+    q(
+        "text",
+        "link_code",
+        ("Mã liên kết", "Linkage code"),
+        (
+            "Chữ cái đầu của HỌ, chữ cái đầu của TÊN (không dấu, Đ viết D), rồi 4 số "
+            "năm sinh. Ví dụ: Hồ Thị Lan sinh 2004 → HL2004; A Lăng Văn Thắng sinh "
+            "1999 → AT1999. Chỉ hỏi chữ cái, không hỏi cả tên.",
+            "First letter of the FAMILY name, first letter of the GIVEN name (no "
+            "diacritics, Đ as D), then the 4-digit birth year. E.g. Hồ Thị Lan born "
+            "2004 → HL2004; A Lăng Văn Thắng born 1999 → AT1999. Ask for the letters "
+            "only, never the name.",
+        ),
+        required=True,
+        relevant="${link_status} = 'given'",
+        constraint=(
+            f"regex(., '{LINK_CODE_REGEX}') and number(substr(., 2)) >= 1940 "
+            f"and number(substr(., 2)) <= {YEAR_OF_ID}"
+        ),
+        constraint_msg=(
+            "2 chữ cái rồi 4 số năm sinh, ví dụ HL2004 (năm từ 1940 đến năm xác "
+            "định nạn nhân).",
+            "2 letters, then the 4-digit birth year, e.g. HL2004 (year from 1940 up "
+            "to the year of identification).",
+        ),
     ),
     end_group(),
     # 4. Anonymous profile.
@@ -676,6 +748,7 @@ FORM = Form(
         "yes_no": YES_NO,
         "yes_no_unknown": YES_NO_UNKNOWN,
         "consent_by": CONSENT_BY,
+        "link_status": LINK_STATUS,
         "agency": AGENCIES,
         "province": PROVINCES,
         "sex": SEX,
