@@ -96,14 +96,13 @@ class Payloads:
     def __init__(self, host: str, path: str) -> None:
         self.host = host
         self.path = path
-        self.boundary = "----outreachbench" + secrets.token_hex(8)
         rnd = random.Random(1234)
         self.shared = memoryview(rnd.randbytes(ATTACHMENT_BYTES - UNIQUE_HEAD))
 
     def build(self, with_attachment: bool) -> Request:
         instance_id = f"uuid:{uuid.uuid4()}"
         xml = instance_xml(instance_id, ATTACHMENT_NAME if with_attachment else None)
-        b = self.boundary
+        b = str(uuid.uuid4())  # a fresh boundary per request, as Collect's OkHttp does
         body = (
             (
                 f'--{b}\r\nContent-Disposition: form-data; name="xml_submission_file"; '

@@ -116,10 +116,18 @@ def target_for(form: Form, envelope: Envelope, *, draft: bool = False) -> FormTa
 
 def resolve_target(
     project_id: int, envelope: Envelope, actor_id: int | None, *, field_key: bool
-) -> FormTarget:
-    """Form and version for an OpenRosa POST in one query: 404.1, 403.1, 409.2, 404.6."""
+) -> tuple[FormTarget, StoredState]:
+    """Form, version and what is stored, for an OpenRosa POST, in one query.
+
+    Raises 404.1, 403.1, 409.2 or 404.6; the state is what :func:`ingest` decides on.
+    """
     row = store.form_for_submission(
-        project_id, envelope.form_id, envelope.version, actor_id
+        project_id,
+        envelope.form_id,
+        envelope.version,
+        actor_id,
+        envelope.instance_id,
+        envelope.deprecated_id,
     )
     if row is None:
         raise problem.not_found()
@@ -129,9 +137,12 @@ def resolve_target(
         raise problem.not_accepting_submissions()
     if row.def_id is None:
         raise problem.form_version_not_found(envelope.version)
-    return FormTarget(
+    target = FormTarget(
         row.id, row.def_id, tuple(row.binary_paths or ()), row.commune_path
     )
+    same = store.stored_of(row, "same")
+    deprecated = store.stored_of(row, "deprecated") if same is None else None
+    return target, _state_of(envelope, same, deprecated)
 
 
 def expected_attachments(
@@ -186,17 +197,20 @@ def ingest(
     user_agent: str | None = None,
     draft: bool = False,
     target: FormTarget | None = None,
+    state: StoredState | None = None,
 ) -> IngestResult:
     """Apply Central's outcome table to one version; commits; raises Problems.
 
-    ``target`` skips the form-version lookup when the caller already resolved it.
+    ``target`` and ``state`` (from :func:`resolve_target`) skip the lookups when the
+    caller already made them in this transaction.
     """
     if target is None:
         target = target_for(form, envelope, draft=draft)
     expected = expected_attachments(envelope, target.binary_paths)
     # Decide once before touching the disk: a request that will be refused writes no
     # files, and a resend writes only the attachments that are still missing.
-    state = _read_state(target, envelope, draft)
+    if state is None:
+        state = _read_state(target, envelope, draft)
     _raise_for(state.outcome, envelope)
     arrived = store_parts(parts, _still_wanted(state, expected))
     meta = {"actor_id": actor_id, "device_id": device_id, "user_agent": user_agent}
@@ -220,28 +234,38 @@ def ingest(
 
 
 @dataclass(frozen=True, slots=True)
-class _State:
+class StoredState:
     """What is stored under the envelope's instanceID / deprecatedID, and the decision."""
 
-    same: t.Any
-    deprecated: t.Any
+    same: store.StoredRow | None
+    deprecated: store.StoredRow | None
     outcome: Outcome
 
 
-def _read_state(target: FormTarget, envelope: Envelope, draft: bool) -> _State:
-    same = _stored(target.form_id, draft, envelope.instance_id)
+def _read_state(target: FormTarget, envelope: Envelope, draft: bool) -> StoredState:
+    same = store.stored_version(target.form_id, draft, envelope.instance_id)
     deprecated = None
     if same is None and envelope.deprecated_id:
-        deprecated = _stored(target.form_id, draft, envelope.deprecated_id)
-    outcome = classify(
-        envelope, same[1] if same else None, deprecated[1] if deprecated else None
-    )
-    return _State(
-        same[0] if same else None, deprecated[0] if deprecated else None, outcome
+        deprecated = store.stored_version(target.form_id, draft, envelope.deprecated_id)
+    return _state_of(envelope, same, deprecated)
+
+
+def _state_of(
+    envelope: Envelope,
+    same: store.StoredRow | None,
+    deprecated: store.StoredRow | None,
+) -> StoredState:
+    def version(row: store.StoredRow | None) -> StoredVersion | None:
+        if row is None:
+            return None
+        return StoredVersion(row.sha256, bool(row.current), row.deleted_at is not None)
+
+    return StoredState(
+        same, deprecated, classify(envelope, version(same), version(deprecated))
     )
 
 
-def _still_wanted(state: _State, expected: list[str]) -> list[str]:
+def _still_wanted(state: StoredState, expected: list[str]) -> list[str]:
     """Expected names worth writing to disk: a resend needs only the missing ones."""
     if state.outcome is Outcome.RESEND and expected:
         missing = store.missing_slots(state.same.id)
@@ -263,15 +287,6 @@ def _raise_for(outcome: Outcome, envelope: Envelope) -> None:
         raise problem.deprecated_id_not_found(envelope.deprecated_id or "")
 
 
-def _stored(
-    form_id: int, draft: bool, instance_id: str
-) -> tuple[t.Any, StoredVersion] | None:
-    row = store.stored_version(form_id, draft, instance_id)
-    if row is None:
-        return None
-    return row, StoredVersion(row.sha256, bool(row.current), row.deleted_at is not None)
-
-
 def _apply(
     target: FormTarget,
     envelope: Envelope,
@@ -280,7 +295,7 @@ def _apply(
     arrived: Mapping[str, blobs.BlobInfo],
     draft: bool,
     meta: dict[str, t.Any],
-    state: _State,
+    state: StoredState,
 ) -> IngestResult:
     for info in arrived.values():
         store.record_blob(info.sha256, info.md5, info.size, None)

@@ -257,7 +257,7 @@ def submit(project_id: int) -> ResponseReturnValue:
     """Multipart submission: store every version and attachment exactly once."""
     caller = auth.require("submission.create", project_id)
     with read_multipart() as (xml, envelope, parts):
-        target = ingest.resolve_target(
+        target, state = ingest.resolve_target(
             project_id, envelope, caller.actor_id, field_key=caller.kind == "field_key"
         )
         ingest.ingest(
@@ -270,5 +270,6 @@ def submit(project_id: int) -> ResponseReturnValue:
             device_id=request.args.get("deviceID"),
             user_agent=request.headers.get("User-Agent"),
             target=target,
+            state=state,
         )
     return openrosa_xml.message("full submission upload was successful!", status=201)

@@ -22,6 +22,7 @@ from server.models import (
     Blob,
     Form,
     FormDef,
+    Job,
     Submission,
     SubmissionAttachment,
     SubmissionDef,
@@ -30,9 +31,52 @@ from server.models import (
 _forms, _defs = Form.__table__, FormDef.__table__
 _subs, _sdefs = Submission.__table__, SubmissionDef.__table__
 _slots, _blobs = SubmissionAttachment.__table__, Blob.__table__
-_assign, _audits = Assignment.__table__, Audit.__table__
+_assign, _audits, _jobs = Assignment.__table__, Audit.__table__, Job.__table__
 
-# The form, the published version a submission names, and whether an actor is assigned.
+_STORED_COLUMNS = ("id", "submission_id", "sha256", "current", "deleted_at", "instance_id")
+
+
+class StoredRow(t.NamedTuple):
+    """A stored submission version as ingest needs it (``STORED_VERSION``'s columns)."""
+
+    id: int
+    submission_id: int
+    sha256: str
+    current: bool
+    deleted_at: dt.datetime | None
+    instance_id: str
+
+
+def _stored_join(prefix: str, instance_param: str):  # type: ignore[no-untyped-def]
+    """Outer-join the live version stored under an instanceID, and its columns."""
+    sdef, sub = _sdefs.alias(f"{prefix}_def"), _subs.alias(f"{prefix}_sub")
+
+    def join(left):  # type: ignore[no-untyped-def]
+        return left.outerjoin(
+            sdef,
+            sa.and_(
+                sdef.c.form_id == _forms.c.id,
+                sdef.c.draft.is_(False),
+                sdef.c.instance_id == p(instance_param),
+            ),
+        ).outerjoin(sub, sub.c.id == sdef.c.submission_id)
+
+    columns = [
+        (sub if name in ("deleted_at", "instance_id") else sdef)
+        .c[name]
+        .label(f"{prefix}_{name}")
+        for name in _STORED_COLUMNS
+    ]
+    return join, columns
+
+
+_join_same, _same_columns = _stored_join("same", "instance_id")
+_join_deprecated, _deprecated_columns = _stored_join("deprecated", "deprecated_id")
+
+# The form, the published version a submission names, whether an actor is assigned,
+# and what is stored under the instanceID and the deprecatedID (live data, not drafts):
+# everything ingest must know before deciding, in one round trip, through the unique
+# (form, draft, instanceID) index.
 FORM_FOR_SUBMISSION = (
     sa.select(
         _forms.c.id,
@@ -44,15 +88,21 @@ FORM_FOR_SUBMISSION = (
         sa.exists()
         .where(_assign.c.form_id == _forms.c.id, _assign.c.actor_id == p("actor_id"))
         .label("assigned"),
+        *_same_columns,
+        *_deprecated_columns,
     )
     .select_from(
-        _forms.outerjoin(
-            _defs,
-            sa.and_(
-                _defs.c.form_id == _forms.c.id,
-                _defs.c.version == p("version"),
-                _defs.c.published_at.is_not(None),
-            ),
+        _join_deprecated(
+            _join_same(
+                _forms.outerjoin(
+                    _defs,
+                    sa.and_(
+                        _defs.c.form_id == _forms.c.id,
+                        _defs.c.version == p("version"),
+                        _defs.c.published_at.is_not(None),
+                    ),
+                )
+            )
         )
     )
     .where(
@@ -117,9 +167,17 @@ def _conn() -> sa.Connection:
 
 
 def form_for_submission(
-    project_id: int, xml_form_id: str, version: str, actor_id: int | None
+    project_id: int,
+    xml_form_id: str,
+    version: str,
+    actor_id: int | None,
+    instance_id: str,
+    deprecated_id: str | None,
 ) -> sa.Row[t.Any] | None:
-    """One row: form id/state/current version, the named version's id and binary paths."""
+    """One row: the form, the named version, the assignment, the stored versions.
+
+    :func:`stored_of` reads the stored versions (``same``, ``deprecated``) off it.
+    """
     return (
         _conn()
         .execute(
@@ -129,15 +187,23 @@ def form_for_submission(
                 "xml_form_id": xml_form_id,
                 "version": version,
                 "actor_id": actor_id if actor_id is not None else -1,
+                "instance_id": instance_id,
+                "deprecated_id": deprecated_id,
             },
         )
         .first()
     )
 
 
-def stored_version(form_id: int, draft: bool, instance_id: str) -> sa.Row[t.Any] | None:
+def stored_of(row: sa.Row[t.Any], prefix: str) -> StoredRow | None:
+    """The ``same`` or ``deprecated`` stored version joined into a form row."""
+    values = [getattr(row, f"{prefix}_{name}") for name in _STORED_COLUMNS]
+    return None if values[0] is None else StoredRow(*values)
+
+
+def stored_version(form_id: int, draft: bool, instance_id: str) -> StoredRow | None:
     """The stored version with this instanceID (through the unique index), if any."""
-    return (
+    row = (
         _conn()
         .execute(
             STORED_VERSION,
@@ -145,6 +211,7 @@ def stored_version(form_id: int, draft: bool, instance_id: str) -> sa.Row[t.Any]
         )
         .first()
     )
+    return None if row is None else StoredRow(*row)
 
 
 def missing_slots(def_id: int) -> set[str]:

@@ -79,7 +79,9 @@ def test_decoder_matches_werkzeug(seed: int) -> None:
     rnd = random.Random(seed)
     boundary = rnd.choice([uuid.uuid4().hex, "----WebKitFormBoundary7MA4YWxk", "a"])
     body = _body(rnd, boundary.encode())
-    cuts = sorted(rnd.sample(range(1, len(body)), min(len(body) - 1, rnd.randint(0, 6))))
+    cuts = sorted(
+        rnd.sample(range(1, len(body)), min(len(body) - 1, rnd.randint(0, 6)))
+    )
     expected = _events(MultipartDecoder(boundary.encode()), body, cuts)
     got = _events(multipart.Decoder(boundary.encode()), body, cuts)
     assert got == expected
@@ -137,7 +139,9 @@ def test_truncated_body_leaves_no_temp_files(tmp_path) -> None:  # type: ignore[
 
 def test_xml_is_bounded_and_plain_fields_too(tmp_path) -> None:  # type: ignore[no-untyped-def]
     body = _post([("xml_submission_file", "s.xml", b"<" * 5000)])
-    got = multipart.read(io.BytesIO(body), b"b0uNd", tmp_root=tmp_path, max_xml_bytes=100)
+    got = multipart.read(
+        io.BytesIO(body), b"b0uNd", tmp_root=tmp_path, max_xml_bytes=100
+    )
     assert got.xml == b"<" * 101  # one more than allowed: the caller refuses it
     body = _post([("note", None, b"n" * 5000)])
     with pytest.raises(RequestEntityTooLarge):
@@ -154,6 +158,10 @@ def test_too_many_parts_is_refused(tmp_path) -> None:  # type: ignore[no-untyped
     body = _post([(f"f{n}", f"f{n}", b"x") for n in range(20)])
     with pytest.raises(RequestEntityTooLarge):
         multipart.read(
-            io.BytesIO(body), b"b0uNd", tmp_root=tmp_path, max_xml_bytes=100, max_parts=5
+            io.BytesIO(body),
+            b"b0uNd",
+            tmp_root=tmp_path,
+            max_xml_bytes=100,
+            max_parts=5,
         )
     assert list((tmp_path / "tmp").iterdir()) == []
