@@ -30,6 +30,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping
 
 from sync.linkage.errors import FormMismatchError, SecretRequiredError
+from sync.linkage.linkcode import link_code
 from sync.linkage.normalise import (
     normalise_identifier,
     normalise_phone,
@@ -79,6 +80,15 @@ class BlockingPart:
     def base(self, value: t.Any) -> t.Any:
         """Parse a raw value once; ``None`` (or empty) means no key from this pass."""
         raise NotImplementedError
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        """Every field the part reads (``field``, plus any the params name)."""
+        return (self.field,)
+
+    def base_of(self, fields: Mapping[str, t.Any]) -> t.Any:
+        """The base of a record's visible fields (most parts read only ``field``)."""
+        return self.base(fields.get(self.field))
 
     def index(self, base: t.Any) -> Iterable[t.Hashable]:
         """Values the record is stored under."""
@@ -258,6 +268,52 @@ class PlacePart(BlockingPart):
         return base
 
 
+class LinkCodePart(BlockingPart):
+    """A linkage code's initials and birth year (probes ± ``window`` years).
+
+    ``field`` is the typed code; ``name`` and ``year`` (field names, optional) give
+    the full name and birth year it is derived from when none was typed, so a
+    registration with consent and one without share keys. A code derived from a Cơ
+    Tu name is stored under both family initials ("A Lăng": A and L).
+    """
+
+    kind = "link_code"
+    defaults = {"name": "", "year": "", "window": 1}
+
+    def check(self) -> str | None:
+        if not isinstance(self.params["window"], int):
+            return "window must be an integer"
+        return None
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        return tuple(
+            f for f in (self.field, self.params["name"], self.params["year"]) if f
+        )
+
+    def base(self, value):
+        return self.base_of({self.field: value})
+
+    def base_of(self, fields):
+        code = link_code(
+            fields.get(self.field),
+            fields.get(self.params["name"]) if self.params["name"] else None,
+            fields.get(self.params["year"]) if self.params["year"] else None,
+        )
+        if code is None or code.year is None:
+            return None
+        return (tuple(sorted(f + code.given for f in code.family)), code.year)
+
+    def index(self, base):
+        initials, year = base
+        return [(i, year) for i in initials]
+
+    def probe(self, base):
+        initials, year = base
+        w = self.params["window"]
+        return [(i, y) for i in initials for y in range(year - w, year + w + 1)]
+
+
 PART_KINDS: dict[str, type[BlockingPart]] = {
     cls.kind: cls
     for cls in (
@@ -268,6 +324,7 @@ PART_KINDS: dict[str, type[BlockingPart]] = {
         GridPart,
         NameTokensPart,
         PlacePart,
+        LinkCodePart,
     )
 }
 
@@ -279,7 +336,7 @@ def _bases(fields: Mapping[str, t.Any], rules: RuleSet) -> Bases:
     for blocking_pass in rules.passes:
         parts = []
         for part in blocking_pass.parts:
-            base = part.base(fields.get(part.field))
+            base = part.base_of(fields)
             if base is None:
                 parts = None
                 break
@@ -318,11 +375,12 @@ def _hashed(keys: Iterable[tuple[t.Any, ...]], rules: RuleSet) -> set[str]:
             fields=", ".join(
                 sorted(
                     {
-                        part.field
+                        field
                         for p in rules.passes
                         if p.pii
                         for part in p.parts
-                        if part.field in rules.pii_fields
+                        for field in part.reads
+                        if field in rules.personal_fields
                     }
                 )
             ),

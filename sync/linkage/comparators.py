@@ -22,6 +22,7 @@ from collections.abc import Mapping
 
 from rapidfuzz.distance import JaroWinkler
 
+from sync.linkage.linkcode import LinkCode, link_code
 from sync.linkage.names import NAME_LEVELS, name_explain, name_level
 from sync.linkage.normalise import (
     PersonName,
@@ -430,6 +431,50 @@ class PersonNameComparator(Comparator):
         return name_explain(a, b, level)
 
 
+class LinkCodeComparator(Comparator):
+    """Pseudonymous linkage codes ("HL2004"); see :mod:`sync.linkage.linkcode`.
+
+    Fields: the typed code, then optionally the full name and birth year it is derived
+    from when no code was typed (a registration with consent). Levels: ``same``
+    (initials and year), ``off_by_one`` (initials, years one apart), ``initials``
+    (initials, years up to ``close`` apart or one unknown), ``one_initial`` (one
+    initial differs, years at most one apart: a nickname, a family name split
+    another way), ``different``, and ``named``: both codes derived from names, whose
+    own comparison already holds that evidence (weight it 0).
+    """
+
+    name = "link_code"
+    levels = ("same", "off_by_one", "initials", "one_initial", "different", "named")
+    defaults = {"close": 2}
+    arity = None
+
+    def prepare(self, values):
+        return link_code(*values[:3])
+
+    def level(self, a: LinkCode, b: LinkCode) -> str:
+        if a.derived and b.derived:
+            return "named"
+        family = not a.family.isdisjoint(b.family)
+        given = a.given == b.given
+        diff = None if a.year is None or b.year is None else abs(a.year - b.year)
+        if family and given:
+            if diff == 0:
+                return "same"
+            if diff == 1:
+                return "off_by_one"
+            if diff is None or diff <= self.params["close"]:
+                return "initials"
+            return "different"
+        if (family or given) and diff is not None and diff <= 1:
+            return "one_initial"
+        return "different"
+
+    def explain(self, a, b, level, pii):
+        if a.year is None or b.year is None:
+            return {}
+        return {"diff": abs(a.year - b.year)}
+
+
 COMPARATORS: dict[str, type[Comparator]] = {
     cls.name: cls
     for cls in (
@@ -445,5 +490,6 @@ COMPARATORS: dict[str, type[Comparator]] = {
         CaseCodeComparator,
         PersonNameComparator,
         ReporterComparator,
+        LinkCodeComparator,
     )
 }

@@ -120,6 +120,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "họ tên khác {edits} chữ cái",
     ),
     "person_name.different": ("different names", "họ tên khác nhau"),
+    "link_code.same": ("same linkage code", "cùng mã liên kết"),
+    "link_code.off_by_one": (
+        "linkage codes: same initials, birth year differs by 1",
+        "mã liên kết: cùng chữ cái đầu, năm sinh lệch 1 năm",
+    ),
+    "link_code.initials": (
+        "linkage codes: same initials{diff_en}",
+        "mã liên kết: cùng chữ cái đầu{diff_vi}",
+    ),
+    "link_code.one_initial": (
+        "linkage codes differ in one initial",
+        "mã liên kết khác một chữ cái đầu",
+    ),
+    "link_code.different": ("different linkage codes", "mã liên kết khác nhau"),
+    "link_code.named": (
+        "linkage codes from both names (compared as names)",
+        "mã liên kết từ hai họ tên (đã so sánh họ tên)",
+    ),
     "missing": (
         "{label} missing on one or both records",
         "thiếu {label} ở một hoặc cả hai hồ sơ",
@@ -158,6 +176,12 @@ def describe(
         if days is not None
         else "",
         "km": f"{params.get('metres', 0) / 1000:.1f}",
+        "diff_en": f", birth year differs by {params['diff']}"
+        if params.get("diff")
+        else "",
+        "diff_vi": f", năm sinh lệch {params['diff']} năm"
+        if params.get("diff")
+        else "",
         "values_en": _values(params, "en"),
         "values_vi": _values(params, "vi"),
     }

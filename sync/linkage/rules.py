@@ -89,6 +89,15 @@ class RuleSet:
         default_factory=dict, repr=False
     )
     secret: bytes | None = dataclasses.field(default=None, repr=False)
+    # personal fields asked only WITHOUT consent (a pseudonymous linkage code): read
+    # whatever the consent answer, but treated like pii (no values in reasons, keyed
+    # blocking keys)
+    pseudonymous_fields: frozenset[str] = frozenset()
+
+    @property
+    def personal_fields(self) -> frozenset[str]:
+        """Every personal field: the consent-gated ones and the pseudonymous ones."""
+        return self.pii_fields | self.pseudonymous_fields
 
     def bind(
         self,
@@ -307,10 +316,20 @@ def _build(
             check.fail(f"fields.{name}", "must be an absolute XForm path like /data/x")
 
     pii = check.table(data.get("pii", {}), "pii")
-    check.unknown(pii, {"fields", "consent_field", "consent_value"}, "pii")
+    check.unknown(
+        pii, {"fields", "consent_field", "consent_value", "pseudonymous"}, "pii"
+    )
     pii_fields = frozenset(
         check.names(pii["fields"], "pii.fields", fields) if "fields" in pii else ()
     )
+    pseudonymous = frozenset(
+        check.names(pii["pseudonymous"], "pii.pseudonymous", fields)
+        if "pseudonymous" in pii
+        else ()
+    )
+    if pseudonymous & pii_fields:
+        check.fail("pii.pseudonymous", "a field cannot also be in pii.fields")
+    personal = pii_fields | pseudonymous
     consent = None
     if "consent_field" in pii:
         consent_field = check.names(pii["consent_field"], "pii.consent_field", fields)[
@@ -378,7 +397,7 @@ def _build(
                 comparator=comparator,
                 fields=names,
                 weights=resolved,
-                pii=bool(pii_fields & set(names)),
+                pii=bool(personal & set(names)),
                 label=dict(label),
             )
         )
@@ -425,12 +444,13 @@ def _build(
             problem = built.check()
             if problem:
                 check.fail(pwhere, problem)
+            check.names(list(built.reads), pwhere, fields)
             parts.append(built)
         passes.append(
             BlockingPass(
                 name=name,
                 parts=tuple(parts),
-                pii=any(p.field in pii_fields for p in parts),
+                pii=any(f in personal for p in parts for f in p.reads),
             )
         )
 
@@ -451,4 +471,5 @@ def _build(
         raw=data,
         neighbours=neighbours,
         secret=secret,
+        pseudonymous_fields=pseudonymous,
     )

@@ -70,7 +70,10 @@ def test_linkage_code_is_restricted_like_pii(tinh, app, browser, seed, field_dat
     page = viewer.get(f"/projects/{p}/forms/victim_case/submissions/{case}")
     assert page.status_code == 200
     assert code not in page.get_data(as_text=True)
-    assert viewer.get(f"/projects/{p}/forms/victim_case/export.csv?pii=1").status_code == 403
+    assert (
+        viewer.get(f"/projects/{p}/forms/victim_case/export.csv?pii=1").status_code
+        == 403
+    )
 
 
 def test_restricted_groups_are_personal_columns(mission):
