@@ -297,11 +297,11 @@ def _apply(
     meta: dict[str, t.Any],
     state: StoredState,
 ) -> IngestResult:
+    outcome = state.outcome
+    if outcome is Outcome.NEW:  # records the blob rows itself
+        return _create(target, envelope, xml, expected, arrived, draft, meta)
     for info in arrived.values():
         store.record_blob(info.sha256, info.md5, info.size, None)
-    outcome = state.outcome
-    if outcome is Outcome.NEW:
-        return _create(target, envelope, xml, expected, arrived, draft, meta)
     if outcome is Outcome.RESEND:
         row = state.same
         filled = _fill(row.id, arrived)
@@ -359,35 +359,30 @@ def _insert_def(
 
 
 def _create(target, envelope, xml, expected, arrived, draft, meta) -> IngestResult:  # type: ignore[no-untyped-def]
-    now = utcnow()
-    submission_id = store.insert_submission(
-        form_id=target.form_id,
-        instance_id=envelope.instance_id,
-        draft=draft,
-        submitter_id=meta["actor_id"],
-        device_id=meta["device_id"],
-        review_state="received",
-        commune=commune_of(target, envelope),
-        created_at=now,
-    )
-    def_id = _insert_def(submission_id, target, envelope, xml, draft, meta, now)
-    store.insert_slots(
-        def_id,
-        {n: (arrived[n].sha256 if n in arrived else None) for n in expected},
-        now,
-    )
-    jobs.enqueue_for_version(target, def_id)
-    audit.log(
-        "submission.create",
-        "submission",
-        submission_id,
-        actor_id=meta["actor_id"],
-        details={
-            "instanceId": envelope.instance_id,
-            "formDefId": target.form_def_id,
-            "attachments": len(arrived),
-            "expected": len(expected),
-        },
+    submission_id, _def_id = store.create_submission(
+        store.NewSubmission(
+            form_id=target.form_id,
+            form_def_id=target.form_def_id,
+            draft=draft,
+            instance_id=envelope.instance_id,
+            instance_name=envelope.instance_name,
+            commune=commune_of(target, envelope),
+            xml=xml,
+            sha256=envelope.sha256,
+            submitter_id=meta["actor_id"],
+            device_id=meta["device_id"],
+            user_agent=meta["user_agent"],
+            slots={n: (arrived[n].sha256 if n in arrived else None) for n in expected},
+            blobs=list(arrived.values()),
+            job_kinds=jobs.kinds_for_version(target),
+            audit_details={
+                "instanceId": envelope.instance_id,
+                "formDefId": target.form_def_id,
+                "attachments": len(arrived),
+                "expected": len(expected),
+            },
+            now=utcnow(),
+        )
     )
     return IngestResult(
         Outcome.NEW, submission_id, envelope.instance_id, tuple(arrived)

@@ -67,11 +67,15 @@ def enqueue(
     )
 
 
+def kinds_for_version(form_def: t.Any) -> list[str]:
+    """The job kinds whose trigger matches this form version."""
+    return [kind for kind, wanted in TRIGGERS if wanted(form_def)]
+
+
 def enqueue_for_version(form_def: t.Any, submission_def_id: int) -> None:
     """Enqueue every job kind whose trigger matches this form version."""
-    for kind, wanted in TRIGGERS:
-        if wanted(form_def):
-            enqueue(kind, submission_def_id=submission_def_id)
+    for kind in kinds_for_version(form_def):
+        enqueue(kind, submission_def_id=submission_def_id)
 
 
 def _claim() -> Job | None:

@@ -9,6 +9,7 @@ prebuilt Core statements with bind parameters, executed on the session's connect
 from __future__ import annotations
 
 import datetime as dt
+import json
 import typing as t
 from collections.abc import Mapping
 
@@ -299,3 +300,167 @@ def record_blob(sha256: str, md5: str, size: int, content_type: str | None) -> N
             "created_at": dt.datetime.now(dt.UTC),
         },
     )
+
+
+INSERT_JOB = sa.insert(_jobs)
+
+# A new submission on PostgreSQL in one round trip: blob rows, submission, version,
+# attachment slots, triggered jobs and the audit row, as one data-modifying CTE. The
+# foreign keys are checked at the end of the statement, so the rows may refer to each
+# other; the unique (form, draft, instanceID) indexes still raise IntegrityError.
+CREATE_SUBMISSION_PG = sa.text(
+    """
+WITH b AS (
+    INSERT INTO blobs (sha256, md5, size, content_type, created_at)
+    SELECT u.sha, u.md5, u.size, NULL, :now
+    FROM unnest(CAST(:blob_shas AS text[]), CAST(:blob_md5s AS text[]),
+                CAST(:blob_sizes AS bigint[])) AS u(sha, md5, size)
+    ON CONFLICT (sha256) DO NOTHING
+), s AS (
+    INSERT INTO submissions (form_id, instance_id, draft, submitter_id, device_id,
+                             review_state, commune, created_at)
+    VALUES (:form_id, :instance_id, :draft, :submitter_id, :device_id,
+            'received', :commune, :now)
+    RETURNING id
+), d AS (
+    INSERT INTO submission_defs (submission_id, form_id, draft, form_def_id,
+                                 instance_id, deprecated_id, instance_name, commune,
+                                 xml, sha256, current, submitter_id, device_id,
+                                 user_agent, created_at)
+    SELECT s.id, :form_id, :draft, :form_def_id, :instance_id, NULL,
+           CAST(:instance_name AS text), CAST(:commune AS varchar), :xml, :sha256,
+           true, CAST(:submitter_id AS integer), CAST(:device_id AS varchar),
+           CAST(:user_agent AS text), :now
+    FROM s
+    RETURNING id, submission_id
+), sl AS (
+    INSERT INTO submission_attachments (submission_def_id, name, blob_sha, updated_at)
+    SELECT d.id, u.name, u.sha,
+           CASE WHEN u.sha IS NULL THEN NULL ELSE CAST(:now AS timestamptz) END
+    FROM d, unnest(CAST(:slot_names AS text[]), CAST(:slot_shas AS text[]))
+            AS u(name, sha)
+), j AS (
+    INSERT INTO jobs (kind, submission_def_id, created_at, attempts, failed)
+    SELECT k.kind, d.id, :now, 0, false
+    FROM d, unnest(CAST(:job_kinds AS text[])) AS k(kind)
+), a AS (
+    INSERT INTO audits (actor_id, action, actee_type, actee_id, details, logged_at)
+    SELECT CAST(:submitter_id AS integer), 'submission.create', 'submission',
+           CAST(s.id AS text), CAST(:details AS jsonb), :now
+    FROM s
+)
+SELECT d.submission_id, d.id FROM d
+"""
+)
+
+
+class NewSubmission(t.NamedTuple):
+    """Everything stored for a new submission (ingest's ``Outcome.NEW``)."""
+
+    form_id: int
+    form_def_id: int
+    draft: bool
+    instance_id: str
+    instance_name: str | None
+    commune: str | None
+    xml: bytes
+    sha256: str
+    submitter_id: int | None
+    device_id: str | None
+    user_agent: str | None
+    slots: Mapping[str, str | None]  # expected attachment name → blob sha (None: missing)
+    blobs: t.Sequence[t.Any]  # BlobInfo of the attachments that arrived
+    job_kinds: t.Sequence[str]
+    audit_details: dict[str, t.Any]
+    now: dt.datetime
+
+
+def create_submission(new: NewSubmission) -> tuple[int, int]:
+    """Store a new submission with its first version; returns (submission, version) ids.
+
+    One statement on PostgreSQL (each statement is a round trip and ~0.3 ms of CPU on
+    both ends); on SQLite, where a statement costs ~0.1 ms in process, the same rows
+    one statement at a time.
+    """
+    conn = _conn()
+    if conn.dialect.name == "postgresql":
+        row = conn.execute(
+            CREATE_SUBMISSION_PG,
+            {
+                "now": new.now,
+                "blob_shas": [b.sha256 for b in new.blobs],
+                "blob_md5s": [b.md5 for b in new.blobs],
+                "blob_sizes": [b.size for b in new.blobs],
+                "form_id": new.form_id,
+                "form_def_id": new.form_def_id,
+                "draft": new.draft,
+                "instance_id": new.instance_id,
+                "instance_name": new.instance_name,
+                "commune": new.commune,
+                "xml": new.xml,
+                "sha256": new.sha256,
+                "submitter_id": new.submitter_id,
+                "device_id": new.device_id,
+                "user_agent": new.user_agent,
+                "slot_names": list(new.slots),
+                "slot_shas": list(new.slots.values()),
+                "job_kinds": list(new.job_kinds),
+                "details": json.dumps(new.audit_details),
+            },
+        ).one()
+        return row[0], row[1]
+    for info in new.blobs:
+        record_blob(info.sha256, info.md5, info.size, None)
+    submission_id = insert_submission(
+        form_id=new.form_id,
+        instance_id=new.instance_id,
+        draft=new.draft,
+        submitter_id=new.submitter_id,
+        device_id=new.device_id,
+        review_state="received",
+        commune=new.commune,
+        created_at=new.now,
+    )
+    def_id = insert_def(
+        submission_id=submission_id,
+        form_id=new.form_id,
+        draft=new.draft,
+        form_def_id=new.form_def_id,
+        instance_id=new.instance_id,
+        deprecated_id=None,
+        instance_name=new.instance_name,
+        commune=new.commune,
+        xml=new.xml,
+        sha256=new.sha256,
+        current=True,
+        submitter_id=new.submitter_id,
+        device_id=new.device_id,
+        user_agent=new.user_agent,
+        created_at=new.now,
+    )
+    insert_slots(def_id, new.slots, new.now)
+    if new.job_kinds:
+        conn.execute(
+            INSERT_JOB,
+            [
+                {
+                    "kind": kind,
+                    "submission_def_id": def_id,
+                    "payload": None,
+                    "run_after": None,
+                    "created_at": new.now,
+                    "attempts": 0,
+                    "failed": False,
+                }
+                for kind in new.job_kinds
+            ],
+        )
+    insert_audit(
+        actor_id=new.submitter_id,
+        action="submission.create",
+        actee_type="submission",
+        actee_id=str(submission_id),
+        details=new.audit_details,
+        logged_at=new.now,
+    )
+    return submission_id, def_id
