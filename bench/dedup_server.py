@@ -3,6 +3,7 @@
     .venv/bin/python bench/dedup_server.py                   # SQLite file, temp dir
     .venv/bin/python bench/dedup_server.py --database-url postgresql://…/bench
     .venv/bin/python bench/dedup_server.py --scan            # also time `dedup scan`
+    .venv/bin/python bench/dedup_server.py --scan-only --database-url URL  # rescan
 
 The data set is bench/dedup_data.py's outreach sessions (seed 3, as ``bench/dedup.py
 speed``): the first 100,000 records are stored, the next 1,000 arrive (some of them
@@ -18,6 +19,13 @@ wall-clock, so a busy machine inflates them. The CPU time of the benchmark proce
 during the check is printed too: on SQLite it is all of the work, on PostgreSQL all but
 the server's share.
 
+``--scan`` then runs the real command, ``outreach dedup scan --form outreach_session``,
+in a child process and reports its wall-clock time, CPU time (user + system) and peak
+resident memory (``ru_maxrss``), plus a digest of the stored pairs (ids, decision,
+score, reasons), so two implementations can be shown to store the same result.
+``--scan-only`` skips the preload and the arrivals and rescans a database a previous
+run filled (the SQLite file stays in its temp dir).
+
 **PostgreSQL: the target database is emptied (DROP SCHEMA public CASCADE).** Never
 point it at a database holding anything you want to keep.
 """
@@ -25,9 +33,12 @@ point it at a database holding anything you want to keep.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -257,6 +268,66 @@ def _plan(form_id: int) -> str:
     return " / ".join(lines)
 
 
+def _scan_command(url: str, folder: Path) -> dict[str, t.Any]:
+    """Run ``outreach dedup scan`` in a child process: its output, time and memory."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SECRET_KEY": "bench-not-a-secret",
+        "OUTREACH_DATA_DIR": str(folder / "blobs"),
+        "DEDUP_RULES_DIR": str(ROOT / "xlsforms" / "dedup"),
+    }
+    command = [str(Path(sys.executable).parent / "outreach"), "dedup", "scan"]
+    command += ["--form", FORM]
+    load = os.getloadavg()[0]
+    started = time.perf_counter()
+    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+    output = child.stdout.read() if child.stdout else ""
+    _pid, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode:
+        raise SystemExit(f"dedup scan failed ({child.returncode}):\n{output}")
+    row = output.splitlines()[1].split()
+    return {
+        "wall": time.perf_counter() - started,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "rss_mb": usage.ru_maxrss / 1024,  # kilobytes on Linux
+        "load": load,
+        "records": row[2],
+        "keys": row[3],
+        "candidates": row[5],
+        "flagged": int(row[6].replace(",", "")) + int(row[7].replace(",", "")),
+        "reported": row[8],
+    }
+
+
+def _pairs_digest() -> tuple[int, str]:
+    """How many pairs are stored and a digest of what they say (order-independent)."""
+    digest = hashlib.sha256()
+    query = sa.text(
+        "SELECT a_id, b_id, decision, score, reasons FROM dedup_pairs ORDER BY a_id, b_id"
+    )
+    count = 0
+    for a, b, decision, score, reasons in db.session.execute(query):
+        if isinstance(reasons, str):
+            reasons = json.loads(reasons)
+        line = [a, b, decision, round(score, 6), reasons]
+        digest.update(json.dumps(line, sort_keys=True).encode() + b"\n")
+        count += 1
+    return count, digest.hexdigest()[:16]
+
+
+def _print_scan(scan: dict[str, t.Any], pairs: int, digest: str) -> None:
+    print(
+        f"| `outreach dedup scan` of {scan['records']} sessions (child process) "
+        f"| wall {scan['wall']:.1f} s (command says {scan['reported']} s), "
+        f"CPU {scan['cpu']:.1f} s, peak RSS {scan['rss_mb']:.0f} MB, "
+        f"load {scan['load']:.2f} at start; {scan['keys']} keys, "
+        f"{scan['candidates']} candidate pairs, {scan['flagged']:,} flagged |"
+    )
+    print(f"| pairs stored after the scan | {pairs:,}, digest {digest} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=100_000)
@@ -264,9 +335,26 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--database-url", help="default: a SQLite file in a temp dir")
     parser.add_argument("--scan", action="store_true", help="also time a full scan")
+    parser.add_argument(
+        "--scan-only",
+        action="store_true",
+        help="only rescan the database a previous run filled (--database-url)",
+    )
     args = parser.parse_args()
 
     folder = Path(tempfile.mkdtemp(prefix="dedup-bench-"))
+    if args.scan_only:
+        if not args.database_url:
+            parser.error("--scan-only needs --database-url")
+        url = normalise_database_url(args.database_url)
+        scan = _scan_command(url, folder)
+        app = _app(url, folder)
+        with app.app_context():
+            pairs, digest = _pairs_digest()
+        print(f"\n## dedup_server: rescan of {args.database_url}\n")
+        print("| what | figure |\n|---|---|")
+        _print_scan(scan, pairs, digest)
+        return
     url = args.database_url or f"sqlite:///{folder / 'bench.sqlite'}"
     if url.startswith(("postgres://", "postgresql")):
         _reset_postgres(url)
@@ -311,19 +399,14 @@ def main() -> None:
             jobs.HANDLERS[dedup.JOB_KIND] = real
         pairs = db.session.scalar(sa.text("SELECT count(*) FROM dedup_pairs"))
         failed = db.session.scalar(sa.text("SELECT count(*) FROM jobs WHERE failed"))
-        scan_line = None
-        if args.scan:
-            result = dedup.scan_form(form_id)
-            db.session.commit()
-            assert result is not None
-            scan_line = (
-                f"| `outreach dedup scan` of the {result.records:,} stored sessions "
-                f"| {result.seconds:.1f} s ({result.keys:,} keys, "
-                f"{result.candidates:,} candidate pairs, "
-                f"{result.matches + result.possibles:,} flagged) |"
-            )
         db.session.remove()
         db.engine.dispose()
+        scan = None
+        if args.scan:
+            scan = _scan_command(url, folder)
+            digest = _pairs_digest()
+            db.session.remove()
+            db.engine.dispose()
 
     size = ""
     if dialect == "sqlite":
@@ -356,8 +439,12 @@ def main() -> None:
         f"got a flagged pair; {pairs:,} pairs stored; {failed} failed jobs |"
     )
     print(f"| candidate lookup plan | {plan} |")
-    if scan_line:
-        print(scan_line)
+    if scan:
+        _print_scan(scan, *digest)
+    if dialect == "sqlite":
+        print(
+            f"\nrescan: --scan-only --database-url sqlite:///{folder / 'bench.sqlite'}"
+        )
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
 
 * ``rules``: the rule sets (``xlsforms/dedup/*.toml``) bound to the server's secret;
 * ``check``: the ``dedup.check`` job ingest enqueues for every new or edited version
-  of a form with rules (keys, candidates, scored pairs), and the batch scan;
+  of a form with rules (keys, candidates, scored pairs);
+* ``scan``: the batch scan of a whole form (``outreach dedup scan``);
+* ``instance``: a rule set's fields read from stored instance XML;
 * ``links``: the "is a duplicate of" links and what indicators leave out;
 * ``review``: the queue of clusters, decisions (``same``/``different``) and undo.
 
@@ -18,14 +20,13 @@ import typing as t
 from server import jobs
 from server.dedup.check import (
     CheckResult,
-    ScanResult,
     candidate_ids,
     check_submission,
     check_version,
-    scan_form,
 )
 from server.dedup.links import duplicate_of, excluded
 from server.dedup.rules import rule_sets, rules_for, wants
+from server.dedup.scan import ScanResult, scan_form
 
 __all__ = [
     "JOB_KIND",

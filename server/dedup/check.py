@@ -7,9 +7,8 @@ keys (one indexed query; keys shared by more than the rule set's ``max_block``
 submissions are skipped, as the engine does), score it against them and replace its
 rows in ``dedup_pairs``. An edit therefore replaces the submission's keys and pairs.
 
-**Batch** (:func:`scan_form`, ``outreach dedup scan``): recompute every key and pair of
-a form with ``sync.linkage.scan``, reading the XML in chunks (memory grows with the
-number of submissions, never with the number of pairs).
+**Batch**: ``server.dedup.scan`` (``outreach dedup scan``) shares the statements
+and the pair rows defined here.
 
 Pairs are stored whatever reviewers decided: the queue leaves out decided and
 "never" pairs when it reads them, so undoing a decision brings its pairs back
@@ -20,28 +19,24 @@ from __future__ import annotations
 
 import itertools
 import logging
-import time
 import typing as t
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from defusedxml.ElementTree import fromstring
 from sqlalchemy import bindparam as p
 
 from server.db import db
+from server.dedup import instance
 from server.dedup.rules import noted_forms, rules_for, xml_form_id
 from server.dedup_models import DedupForm, DedupKey, DedupPair
-from server.models import Form, Submission, SubmissionDef, utcnow
+from server.models import Submission, SubmissionDef, utcnow
 from sync.linkage import (
-    MATCH,
     Record,
     RuleSet,
     ScoredPair,
     blocking_keys,
     probe_keys,
-    record_from_xml,
-    scan,
     score,
     score_against,
 )
@@ -201,11 +196,6 @@ def _note_rules(form_id: int, rules: RuleSet) -> None:
         noted.add(form_id)
 
 
-def _record_id(submission_id: int) -> str:
-    """Record ids that sort like the submission ids (the engine orders pairs by id)."""
-    return f"{submission_id:012d}"
-
-
 def _oriented(
     new: Record, candidates: list[Record], pairs: list[ScoredPair], rules: RuleSet
 ) -> list[ScoredPair]:
@@ -228,22 +218,13 @@ def _oriented(
     return out
 
 
-def _record(xml: bytes, rules: RuleSet, submission_id: int) -> Record:
-    root = fromstring(
-        bytes(xml), forbid_dtd=True, forbid_entities=True, forbid_external=True
-    )
-    return record_from_xml(
-        root, rules.form_id, rules.field_paths, record_id=_record_id(submission_id)
-    )
-
-
 def _records(ids: t.Sequence[int], rules: RuleSet) -> list[Record]:
     """Records of the current versions of live submissions, in chunks."""
     conn = db.session.connection()
     out = []
     for start in range(0, len(ids), _CHUNK):
         rows = conn.execute(CURRENT_XML, {"ids": list(ids[start : start + _CHUNK])})
-        out += [_record(xml, rules, sid) for sid, xml in rows.all()]
+        out += [instance.record(xml, rules, sid) for sid, xml in rows.all()]
     return out
 
 
@@ -276,100 +257,3 @@ def _batched(items: Iterable[t.Any], size: int) -> Iterator[list[t.Any]]:
     iterator = iter(items)
     while batch := list(itertools.islice(iterator, size)):
         yield batch
-
-
-# --- batch --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ScanResult:
-    """Counts from one form's batch scan."""
-
-    xml_form_id: str
-    project_id: int
-    records: int
-    keys: int
-    oversized_keys: int
-    candidates: int
-    matches: int
-    possibles: int
-    seconds: float
-
-
-def scan_form(form_id: int) -> ScanResult | None:
-    """Recompute every key and pair of one form (None: the form has no rules)."""
-    form = db.session.get(Form, form_id)
-    rules = rules_for(form.xml_form_id) if form else None
-    if form is None or rules is None:
-        return None
-    started = time.perf_counter()
-    conn = db.session.connection()
-    _lock(form_id)
-    conn.execute(sa.delete(_keys).where(_keys.c.form_id == form_id))
-    conn.execute(sa.delete(_pairs).where(_pairs.c.form_id == form_id))
-    ids = list(
-        conn.execute(
-            sa.select(_subs.c.id)
-            .where(
-                _subs.c.form_id == form_id,
-                _subs.c.draft.is_(False),
-                _subs.c.deleted_at.is_(None),
-            )
-            .order_by(_subs.c.id)
-        ).scalars()
-    )
-    n_keys = 0
-
-    def records() -> Iterator[Record]:
-        nonlocal n_keys
-        for start in range(0, len(ids), _CHUNK):
-            batch = _records(ids[start : start + _CHUNK], rules)
-            rows = [
-                {"submission_id": int(r.record_id), "key": k, "form_id": form_id}
-                for r in batch
-                for k in blocking_keys(r, rules)
-            ]
-            if rows:
-                conn.execute(INSERT_KEY, rows)
-            n_keys += len(rows)
-            yield from batch
-
-    stats: dict[str, int] = {}
-    counts = {"match": 0, "possible": 0}
-
-    def counted(pairs: Iterable[ScoredPair]) -> Iterator[ScoredPair]:
-        for pair in pairs:
-            counts["match" if pair.match.decision == MATCH else "possible"] += 1
-            yield pair
-
-    _insert_pairs(form_id, counted(scan(records(), rules, stats=stats)), rules)
-    _record_scan(form_id, rules)
-    return ScanResult(
-        xml_form_id=form.xml_form_id,
-        project_id=form.project_id,
-        records=stats.get("records", 0),
-        keys=n_keys,
-        oversized_keys=stats.get("oversized_keys", 0),
-        candidates=stats.get("candidates", 0),
-        matches=counts["match"],
-        possibles=counts["possible"],
-        seconds=time.perf_counter() - started,
-    )
-
-
-def _record_scan(form_id: int, rules: RuleSet) -> None:
-    now = utcnow()
-    updated = db.session.execute(
-        sa.update(DedupForm)
-        .where(DedupForm.form_id == form_id)
-        .values(blocking=rules.blocking_fingerprint, scanned_at=now)
-    )
-    if not updated.rowcount:
-        db.session.execute(
-            sa.insert(DedupForm).values(
-                form_id=form_id,
-                blocking=rules.blocking_fingerprint,
-                created_at=now,
-                scanned_at=now,
-            )
-        )

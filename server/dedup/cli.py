@@ -12,8 +12,8 @@ from flask.cli import with_appcontext
 from server.cli import _fail, main
 from server.db import db
 from server.dedup import JOB_KIND
-from server.dedup.check import scan_form
 from server.dedup.rules import rule_sets, rules_dir
+from server.dedup.scan import scan_form
 from server.dedup_models import DedupForm, DedupKey, DedupPair
 from server.models import Form, Job, Submission, SubmissionDef
 
