@@ -133,6 +133,26 @@ def quality(form_id: str, n: int, seed: int, verbose: bool = True) -> dict:
     return result
 
 
+CONSENT_GROUPS = (
+    "both with consent",
+    "one without consent, code given",
+    "both without consent, codes given",
+    "without consent, no code on a side",
+)
+
+
+def _consent_group(records: dict, pair: tuple[str, str]) -> str:
+    """Which of ``CONSENT_GROUPS`` a victim_case pair falls in."""
+    sides = [records[rid].fields for rid in pair]
+    named = sum("full_name" in f for f in sides)
+    coded = sum("link_code" in f for f in sides)
+    if named == 2:
+        return CONSENT_GROUPS[0]
+    if named + coded < 2:
+        return CONSENT_GROUPS[3]
+    return CONSENT_GROUPS[1] if named == 1 else CONSENT_GROUPS[2]
+
+
 def _print_quality(result, data, pairs, truth, flagged) -> None:
     r = result
     print(
@@ -150,22 +170,18 @@ def _print_quality(result, data, pairs, truth, flagged) -> None:
         f"{fn} |"
     )
     if r["form_id"] == "victim_case":
-        named = {rid for rid, rec in _by_id(data).items() if "full_name" in rec.fields}
-        both = {pair for pair in truth if pair[0] in named and pair[1] in named}
-        flagged_both = {
-            pair for pair in flagged if pair[0] in named and pair[1] in named
-        }
-        p, rc, tp, fp, fn = _prf(flagged_both, both)
-        print(
-            f"| pairs: match+possible, both records with consent (named) | {p:.3f} | "
-            f"{rc:.3f} | {tp} | {fp} | {fn} |"
-        )
-        rest = truth - both
-        p, rc, tp, fp, fn = _prf(flagged - flagged_both, rest)
-        print(
-            f"| pairs: match+possible, one or both without consent (no name) | {p:.3f} "
-            f"| {rc:.3f} | {tp} | {fp} | {fn} |"
-        )
+        groups: dict[str, tuple[set, set]] = defaultdict(lambda: (set(), set()))
+        records = _by_id(data)
+        for pairs_, at in ((truth, 0), (flagged, 1)):
+            for pair in pairs_:
+                groups[_consent_group(records, pair)][at].add(pair)
+        for name in CONSENT_GROUPS:
+            group_truth, group_flagged = groups[name]
+            p, rc, tp, fp, fn = _prf(group_flagged, group_truth)
+            print(
+                f"| pairs: match+possible, {name} | {p:.3f} | {rc:.3f} | {tp} | {fp} "
+                f"| {fn} |"
+            )
     # recall by the way the copy was made
     kinds: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for a, b in truth:
@@ -225,6 +241,51 @@ def fit(form_id: str, n: int, seed: int) -> None:
                 f" ({m[comparison.name][level]}/{u[comparison.name][level]})"
             )
         print(f"{comparison.name}: " + ", ".join(cells))
+    if form_id == "victim_case":
+        _fit_link_code(data, rules, truth, prepared)
+
+
+def _fit_link_code(data: Dataset, rules, truth: set, prepared: dict) -> None:
+    """The linkage code's weights, estimated where they apply.
+
+    A typed code exists only on a registration without consent, and there the name is
+    missing (``name.missing``) and the code carries the identification. Among all
+    candidate pairs "same code" is common between strangers of other communes (the
+    ``link_code`` pass blocks province-wide), and the code is not independent of
+    the commune. So m and u are counted only on candidate pairs with a typed code on
+    a side, jointly with the commune level, and each weight is read off for pairs in
+    the same commune: log2(m/u) of (level, same commune), plus the offset between
+    that subgroup's prior and ``prior + name.missing``, less ``commune.same``.
+    """
+    records = _by_id(data)
+    names = [c.name for c in rules.comparisons]
+    link, commune = names.index("link_code"), names.index("commune")
+    name_missing = rules.comparisons[names.index("name")].weights["missing"]
+    same_commune = rules.comparisons[commune].weights["same"]
+    m: Counter = Counter()
+    u: Counter = Counter()
+    for pair in scan(data.records, rules, include_non_matches=True):
+        key = (pair.a, pair.b)
+        if _consent_group(records, key) not in CONSENT_GROUPS[1:3]:
+            continue
+        found = levels(prepared[pair.a], prepared[pair.b], rules)
+        (m if key in truth else u)[found[link], found[commune]] += 1
+    n_m, n_u = sum(m.values()), sum(u.values())
+    sub_prior = math.log2(max(n_m, 1) / max(n_u, 1))
+    offset = sub_prior - (rules.prior + name_missing)
+    print(
+        f"\nlink_code, only pairs with a typed code ({n_m} true, {n_u} other): "
+        f"subgroup prior {sub_prior:.2f}; offset vs prior + name.missing "
+        f"({rules.prior} {name_missing:+}) = {offset:+.2f}; commune.same "
+        f"{same_commune:+}"
+    )
+    cells = []
+    for level in rules.comparisons[link].comparator.levels[:-1]:
+        mm = (m[level, "same"] + 0.5) / (n_m + 3)
+        uu = (u[level, "same"] + 0.5) / (n_u + 3)
+        weight = math.log2(mm / uu) + offset - same_commune
+        cells.append(f"{level} = {weight:.1f} ({m[level, 'same']}/{u[level, 'same']})")
+    print("link_code (same commune, offset, less commune.same): " + ", ".join(cells))
 
 
 def sweep(form_id: str, n: int, seed: int) -> None:
@@ -238,11 +299,11 @@ def sweep(form_id: str, n: int, seed: int) -> None:
     both = {pair for pair in truth if pair[0] in named and pair[1] in named}
     print("| weight ≥ | probability | precision | recall | recall, both named |")
     print("|---|---|---|---|---|")
-    for w in range(-8, 12, 1):
+    for w in (x / 2 for x in range(-16, 24)):  # half-bit steps
         flagged = {(p.a, p.b) for p in pairs if p.match.weight >= w}
         pr, rc, *_ = _prf(flagged, truth)
         rn = len(flagged & both) / len(both) if both else float("nan")
-        print(f"| {w} | {1 / (1 + 2**-w):.4f} | {pr:.3f} | {rc:.3f} | {rn:.3f} |")
+        print(f"| {w:g} | {1 / (1 + 2**-w):.4f} | {pr:.3f} | {rc:.3f} | {rn:.3f} |")
 
 
 def speed(n_records: int = 100_000, n_new: int = 1000, seed: int = 3) -> None:

@@ -29,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+import re
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -801,6 +802,46 @@ def _name_variant(rng: random.Random, person: _Person) -> tuple[str, str]:
     return name.upper(), "name_upper_case"
 
 
+# Nicknames a person may think of as their name when asked for its first letter.
+_NICKNAMES = ("Bé", "Út", "Mi", "Ni", "Tí", "Su", "Cún", "Bống", "Xíu", "Gái")
+# Family names whose main syllable is not the first letter ("A Lăng": A or L).
+_SPLIT_FAMILY = re.compile(r"^(?:A ?|[BCDGKLMNPRSTVXZ]ơ ?)(\w)", re.IGNORECASE)
+
+
+def _initial(word: str) -> str:
+    return strip_marks(word)[:1].upper()
+
+
+def link_code_given(rng: random.Random, person: _Person, day: int) -> tuple[str, str]:
+    """The code a person without consent gives (``link_status``, ``link_code``).
+
+    About 17 % give none (10 % do not want to, 7 % do not know their birth year).
+    Otherwise: the family initial, or for a split Cơ Tu name ("A Lăng", "Zơrâm") the
+    main syllable's letter (30 %); the given name's initial, or a nickname's (6 %);
+    the birth year, ±1 (22 %: the lunar-year age, a guess) or ±2 (4 %); the two
+    letters swapped by the worker (2 %).
+    """
+    r = rng.random()
+    if r < 0.10:
+        return "declined", ""
+    if r < 0.17:
+        return "unknown", ""
+    family = _initial(person.family[0])
+    split = _SPLIT_FAMILY.match(person.family[0])
+    if split and rng.random() < 0.3:
+        family = _initial(split.group(1))
+    given = _initial(person.given if rng.random() >= 0.06 else rng.choice(_NICKNAMES))
+    year = person.birth_year
+    r = rng.random()
+    if r < 0.22:
+        year += rng.choice((-1, 1))
+    elif r < 0.26:
+        year += rng.choice((-2, 2))
+    year = min(year, dt.date.fromordinal(day).year)
+    letters = given + family if rng.random() < 0.02 else family + given
+    return "given", f"{letters}{year}"
+
+
 def victim_cases(
     n: int,
     seed: int,
@@ -812,6 +853,9 @@ def victim_cases(
 ) -> Dataset:
     """About ``n`` identified persons, some registered twice or re-sent."""
     rng = random.Random(seed)
+    # A separate stream for the linkage codes, so adding them left every other value
+    # of the data set (names, dates, siblings …) exactly as it was before.
+    code_rng = random.Random(f"link-code-{seed}")
     villages = _villages(rng)
     adjacency = neighbours()
     weights = [6.0 if c[5] != "no" else 3.0 if _mountain(c) else 0.5 for c in COMMUNES]
@@ -875,6 +919,11 @@ def victim_cases(
                     fields["phone"] = person.phone
                 if person.id_number:
                     fields["id_type"], fields["id_number"] = "cccd", person.id_number
+            else:
+                status, code = link_code_given(code_rng, person, day)
+                fields["link_status"] = status
+                if code:
+                    fields["link_code"] = code
         else:
             fields = base
         record_id = _uuid(rng)

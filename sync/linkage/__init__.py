@@ -9,7 +9,9 @@ Pure library (stdlib + rapidfuzz). A server uses it in two ways:
   ``cluster(pairs, never=...)`` groups them so indicators count each cluster once.
 
 Rule sets live beside the forms (``xlsforms/dedup/<form_id>.toml``) and are read with
-``load_rules(path).bind(neighbours=..., secret=...)``.
+``load_rules(path).bind(neighbours=..., secret=...)``. Registrations without consent
+can carry a pseudonymous linkage code ("HL2004", :mod:`sync.linkage.linkcode`), which
+the engine compares with the code derived from a consented record's name.
 """
 
 from sync.linkage.blocking import KeyIndex, blocking_keys, candidate_pairs, probe_keys
@@ -22,6 +24,7 @@ from sync.linkage.errors import (
     SecretRequiredError,
     UnknownComparatorError,
 )
+from sync.linkage.linkcode import LinkCode, derive_link_code, parse_link_code
 from sync.linkage.normalise import fold, parse_name, telex_fold, vni_fold
 from sync.linkage.record import Prepared, Record, prepare, record_from_xml
 from sync.linkage.rules import RuleSet, load_rule_sets, load_rules, rules_from_dict
@@ -45,6 +48,7 @@ __all__ = [
     "Cluster",
     "FormMismatchError",
     "KeyIndex",
+    "LinkCode",
     "LinkageError",
     "Match",
     "Prepared",
@@ -58,10 +62,12 @@ __all__ = [
     "blocking_keys",
     "candidate_pairs",
     "cluster",
+    "derive_link_code",
     "fold",
     "haversine_m",
     "load_rule_sets",
     "load_rules",
+    "parse_link_code",
     "parse_name",
     "prepare",
     "probe_keys",
