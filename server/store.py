@@ -34,7 +34,14 @@ _subs, _sdefs = Submission.__table__, SubmissionDef.__table__
 _slots, _blobs = SubmissionAttachment.__table__, Blob.__table__
 _assign, _audits, _jobs = Assignment.__table__, Audit.__table__, Job.__table__
 
-_STORED_COLUMNS = ("id", "submission_id", "sha256", "current", "deleted_at", "instance_id")
+_STORED_COLUMNS = (
+    "id",
+    "submission_id",
+    "sha256",
+    "current",
+    "deleted_at",
+    "instance_id",
+)
 
 
 class StoredRow(t.NamedTuple):
@@ -57,7 +64,7 @@ def _stored_join(prefix: str, instance_param: str):  # type: ignore[no-untyped-d
             sdef,
             sa.and_(
                 sdef.c.form_id == _forms.c.id,
-                sdef.c.draft.is_(False),
+                sdef.c.draft == sa.false(),
                 sdef.c.instance_id == p(instance_param),
             ),
         ).outerjoin(sub, sub.c.id == sdef.c.submission_id)
@@ -368,7 +375,9 @@ class NewSubmission(t.NamedTuple):
     submitter_id: int | None
     device_id: str | None
     user_agent: str | None
-    slots: Mapping[str, str | None]  # expected attachment name → blob sha (None: missing)
+    slots: Mapping[
+        str, str | None
+    ]  # expected attachment name → blob sha (None: missing)
     blobs: t.Sequence[t.Any]  # BlobInfo of the attachments that arrived
     job_kinds: t.Sequence[str]
     audit_details: dict[str, t.Any]
