@@ -32,6 +32,7 @@ import statistics
 import sys
 import time
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -207,69 +208,75 @@ def _print_quality(result, data, pairs, truth, flagged) -> None:
     print(f"| any other pair | — | {fp_kinds.get('other', 0)} |")
 
 
-def fit(form_id: str, n: int, seed: int) -> None:
-    """Print log2(m/u) per comparison level on the tuning seed."""
-    data = _dataset(form_id, n, seed)
+def _scored(form_id: str, n: int, seeds: list[int]) -> Iterator[tuple]:
+    """Every candidate pair of each seed: (pair, its levels, is it true, its group)."""
     rules = _rules(form_id)
-    truth = data.true_pairs()
-    prepared = {r.record_id: prepare(r, rules) for r in data.records}
+    for seed in seeds:
+        data = _dataset(form_id, n, seed)
+        truth = data.true_pairs()
+        records = _by_id(data)
+        prepared = {r.record_id: prepare(r, rules) for r in data.records}
+        for pair in scan(data.records, rules, include_non_matches=True):
+            key = (pair.a, pair.b)
+            group = _consent_group(records, key) if form_id == "victim_case" else ""
+            found = levels(prepared[pair.a], prepared[pair.b], rules)
+            yield pair, found, key in truth, group
+
+
+def fit(form_id: str, n: int, seeds: list[int]) -> None:
+    """Print log2(m/u) per comparison level on the tuning seed(s), pooled."""
+    rules = _rules(form_id)
     m: dict[str, Counter] = defaultdict(Counter)
     u: dict[str, Counter] = defaultdict(Counter)
-    n_m = n_u = 0
-    for pair in scan(data.records, rules, include_non_matches=True):
-        found = levels(prepared[pair.a], prepared[pair.b], rules)
-        target = m if (pair.a, pair.b) in truth else u
-        if (pair.a, pair.b) in truth:
-            n_m += 1
-        else:
-            n_u += 1
+    code_m: Counter = Counter()
+    code_u: Counter = Counter()
+    names = [c.name for c in rules.comparisons]
+    for _pair, found, true, group in _scored(form_id, n, seeds):
+        target = m if true else u
         for comparison, level in zip(rules.comparisons, found, strict=True):
             target[comparison.name][level] += 1
+        if group in CONSENT_GROUPS[1:3]:
+            joint = (found[names.index("link_code")], found[names.index("commune")])
+            (code_m if true else code_u)[joint] += 1
+    n_m = sum(m[names[0]].values())
+    n_u = sum(u[names[0]].values())
     print(
-        f"\n# {form_id}, seed {seed}: {n_m} true and {n_u} other candidate pairs; "
-        f"prior = log2({n_m}/{n_u}) = {math.log2(max(n_m, 1) / max(n_u, 1)):.2f}"
+        f"\n# {form_id}, seed(s) {', '.join(map(str, seeds))}: {n_m} true and {n_u} "
+        f"other candidate pairs; prior = log2({n_m}/{n_u}) = "
+        f"{math.log2(max(n_m, 1) / max(n_u, 1)):.2f}"
     )
     for comparison in rules.comparisons:
-        names = [*comparison.comparator.levels, "missing"]
+        levels_ = [*comparison.comparator.levels, "missing"]
         mt, ut = sum(m[comparison.name].values()), sum(u[comparison.name].values())
         cells = []
-        for level in names:
-            mm = (m[comparison.name][level] + 0.5) / (mt + 0.5 * len(names))
-            uu = (u[comparison.name][level] + 0.5) / (ut + 0.5 * len(names))
+        for level in levels_:
+            mm = (m[comparison.name][level] + 0.5) / (mt + 0.5 * len(levels_))
+            uu = (u[comparison.name][level] + 0.5) / (ut + 0.5 * len(levels_))
             cells.append(
                 f"{level} = {math.log2(mm / uu):.1f}"
                 f" ({m[comparison.name][level]}/{u[comparison.name][level]})"
             )
         print(f"{comparison.name}: " + ", ".join(cells))
     if form_id == "victim_case":
-        _fit_link_code(data, rules, truth, prepared)
+        _fit_link_code(rules, code_m, code_u)
 
 
-def _fit_link_code(data: Dataset, rules, truth: set, prepared: dict) -> None:
+def _fit_link_code(rules, m: Counter, u: Counter) -> None:
     """The linkage code's weights, estimated where they apply.
 
     A typed code exists only on a registration without consent, and there the name is
     missing (``name.missing``) and the code carries the identification. Among all
-    candidate pairs "same code" is common between strangers of other communes (the
-    ``link_code`` pass blocks province-wide), and the code is not independent of
-    the commune. So m and u are counted only on candidate pairs with a typed code on
-    a side, jointly with the commune level, and each weight is read off for pairs in
-    the same commune: log2(m/u) of (level, same commune), plus the offset between
-    that subgroup's prior and ``prior + name.missing``, less ``commune.same``.
+    candidate pairs "same code" is common between strangers of other communes, and
+    the code is not independent of the commune. So m and u (``m``, ``u``: counts of
+    (link level, commune level)) are counted only on candidate pairs with a typed
+    code on a side, and each weight is read off for pairs in the same commune:
+    log2(m/u) of (level, same commune), plus the offset between that subgroup's prior
+    and ``prior + name.missing``, less ``commune.same``.
     """
-    records = _by_id(data)
     names = [c.name for c in rules.comparisons]
     link, commune = names.index("link_code"), names.index("commune")
     name_missing = rules.comparisons[names.index("name")].weights["missing"]
     same_commune = rules.comparisons[commune].weights["same"]
-    m: Counter = Counter()
-    u: Counter = Counter()
-    for pair in scan(data.records, rules, include_non_matches=True):
-        key = (pair.a, pair.b)
-        if _consent_group(records, key) not in CONSENT_GROUPS[1:3]:
-            continue
-        found = levels(prepared[pair.a], prepared[pair.b], rules)
-        (m if key in truth else u)[found[link], found[commune]] += 1
     n_m, n_u = sum(m.values()), sum(u.values())
     sub_prior = math.log2(max(n_m, 1) / max(n_u, 1))
     offset = sub_prior - (rules.prior + name_missing)
@@ -288,22 +295,73 @@ def _fit_link_code(data: Dataset, rules, truth: set, prepared: dict) -> None:
     print("link_code (same commune, offset, less commune.same): " + ", ".join(cells))
 
 
-def sweep(form_id: str, n: int, seed: int) -> None:
-    """Precision/recall of "weight ≥ t" for a range of t (choose thresholds)."""
-    data = _dataset(form_id, n, seed)
+def sweep(form_id: str, n: int, seeds: list[int]) -> None:
+    """Precision/recall of "weight ≥ t" for a range of t (choose thresholds).
+
+    For victim_case also a grid over a shift of every ``link_code`` weight but
+    ``named`` (the evidence only pairs with a typed code have): for each shift, the
+    lowest threshold where the pooled precision is ≥ 0.95.
+    """
+    scored = [
+        (pair.match.weight, true, group, found)
+        for pair, found, true, group in _scored(form_id, n, seeds)
+    ]
+    total_true = sum(true for _w, true, _g, _f in scored)
     rules = _rules(form_id)
-    truth = data.true_pairs()
-    pairs = list(scan(data.records, rules, include_non_matches=True))
-    print(f"\n# {form_id}, seed {seed}: threshold sweep (weight → probability)")
-    named = {rid for rid, rec in _by_id(data).items() if "full_name" in rec.fields}
-    both = {pair for pair in truth if pair[0] in named and pair[1] in named}
+    names = [c.name for c in rules.comparisons]
+    link = names.index("link_code") if "link_code" in names else None
+    print(
+        f"\n# {form_id}, seed(s) {', '.join(map(str, seeds))}: threshold sweep "
+        "(weight → probability; recall counts every true pair, blocked or not)"
+    )
     print("| weight ≥ | probability | precision | recall | recall, both named |")
     print("|---|---|---|---|---|")
+    # true pairs per seed are known only through the scan: count those never blocked
+    missed = _unblocked(form_id, n, seeds)
+
+    def prf(shift: float, code_shift: float) -> tuple[float, float, float]:
+        tp = fp = tp_named = named = 0
+        for weight, true, group, found in scored:
+            coded = link is not None and found[link] not in ("named", "missing")
+            hit = weight + shift + (code_shift if coded else 0.0) >= 0
+            tp += hit and true
+            fp += hit and not true
+            if group == CONSENT_GROUPS[0] and true:
+                named += 1
+                tp_named += hit
+        recall = tp / (total_true + missed)
+        return (tp / (tp + fp) if tp + fp else 1.0), recall, tp_named / max(named, 1)
+
     for w in (x / 2 for x in range(-16, 24)):  # half-bit steps
-        flagged = {(p.a, p.b) for p in pairs if p.match.weight >= w}
-        pr, rc, *_ = _prf(flagged, truth)
-        rn = len(flagged & both) / len(both) if both else float("nan")
+        pr, rc, rn = prf(-w, 0.0)
         print(f"| {w:g} | {1 / (1 + 2**-w):.4f} | {pr:.3f} | {rc:.3f} | {rn:.3f} |")
+    if link is None:
+        return
+    print(
+        "\n| link_code shift | best weight ≥ (precision ≥ 0.95) | precision | recall |"
+    )
+    print("|---|---|---|---|")
+    for code_shift in (x / 2 for x in range(-6, 7)):
+        best = None
+        for w in (x / 4 for x in range(-24, 25)):
+            pr, rc, _ = prf(-w, code_shift)
+            if pr >= 0.95 and (best is None or rc > best[2]):
+                best = (w, pr, rc)
+        if best:
+            print(f"| {code_shift:+g} | {best[0]:g} | {best[1]:.3f} | {best[2]:.3f} |")
+
+
+def _unblocked(form_id: str, n: int, seeds: list[int]) -> int:
+    """True pairs that blocking never offered (they count against recall)."""
+    rules = _rules(form_id)
+    out = 0
+    for seed in seeds:
+        data = _dataset(form_id, n, seed)
+        offered = {
+            (p.a, p.b) for p in scan(data.records, rules, include_non_matches=True)
+        }
+        out += len(data.true_pairs() - offered)
+    return out
 
 
 def speed(n_records: int = 100_000, n_new: int = 1000, seed: int = 3) -> None:
@@ -377,6 +435,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=("quality", "fit", "sweep", "speed", "all"))
     parser.add_argument("--seed", type=int, default=2)
+    parser.add_argument(
+        "--seeds", help="fit/sweep: comma-separated tuning seeds, pooled (1,6,7,8)"
+    )
     parser.add_argument("--form", choices=("outreach_session", "victim_case"))
     parser.add_argument("--n", type=int, help="real sessions / persons to generate")
     parser.add_argument(
@@ -384,15 +445,16 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
     forms = [args.form] if args.form else list(SIZES)
+    seeds = [int(x) for x in args.seeds.split(",")] if args.seeds else [args.seed]
     if args.command in ("quality", "all"):
         for form_id in forms:
             quality(form_id, args.n or SIZES[form_id], args.seed)
     if args.command == "fit":
         for form_id in forms:
-            fit(form_id, args.n or SIZES[form_id], args.seed)
+            fit(form_id, args.n or SIZES[form_id], seeds)
     if args.command == "sweep":
         for form_id in forms:
-            sweep(form_id, args.n or SIZES[form_id], args.seed)
+            sweep(form_id, args.n or SIZES[form_id], seeds)
     if args.command in ("speed", "all"):
         speed(args.records)
 
