@@ -16,7 +16,7 @@ from flask import current_app, g, request
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from server import problem
-from server.db import db
+from server.db import db, first_row
 from server.models import (
     Actor,
     Assignment,
@@ -134,11 +134,7 @@ SESSION_LOOKUP = (
 
 
 def _session_auth(token: str) -> Auth | None:
-    row = (
-        db.session.connection()
-        .execute(SESSION_LOOKUP, {"token_hash": hash_token(token)})
-        .first()
-    )
+    row = first_row(SESSION_LOOKUP, {"token_hash": hash_token(token)})
     if row is None:
         return None
     kind, actor_id, expires_at, is_admin, project_id, csrf = row

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import typing as t
+
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase
@@ -41,3 +43,42 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 def is_postgres() -> bool:
     """True when the app's engine talks to PostgreSQL."""
     return db.engine.dialect.name == "postgresql"
+
+
+_PG_SQL: dict[int, tuple[sa.Executable, str, dict[str, t.Any]]] = {}
+
+
+def first_row(statement: sa.Executable, params: dict[str, t.Any]) -> t.Any | None:
+    """First row of a prebuilt statement, in the session's transaction; None if none.
+
+    Columns are read by name (``row.id``). On PostgreSQL the statement, compiled once,
+    goes to psycopg directly: on the ingest hot path SQLAlchemy's execute machinery
+    (compiled-cache lookup, parameter processing, result set-up) cost about as much CPU
+    as psycopg and the round trip together. Use it only for statements whose columns
+    need no SQLAlchemy type processing (psycopg returns JSON, dates and bytes decoded).
+    """
+    conn = db.session.connection()
+    if conn.dialect.name != "postgresql":
+        return conn.execute(statement, params).first()
+    cached = _PG_SQL.get(id(statement))
+    if cached is None or cached[0] is not statement:
+        compiled = statement.compile(dialect=conn.dialect)
+        cached = (statement, str(compiled), dict(compiled.params))
+        _PG_SQL[id(statement)] = cached
+    _statement, sql, defaults = cached
+    with execute_pg(sql, {**defaults, **params}) as cursor:
+        return cursor.fetchone()
+
+
+def execute_pg(sql: str, params: dict[str, t.Any]) -> t.Any:
+    """Run psycopg-style SQL (``%(name)s``) on the session's PostgreSQL connection.
+
+    Returns the psycopg cursor (rows as named tuples; close it, or use it in ``with``);
+    in the session's transaction.
+    """
+    from psycopg.rows import namedtuple_row
+
+    raw = db.session.connection().connection.driver_connection
+    cursor = raw.cursor(row_factory=namedtuple_row)  # type: ignore[union-attr]
+    cursor.execute(sql, params)
+    return cursor

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 import sqlalchemy as sa
 from sqlalchemy import bindparam as p
 
-from server.db import db
+from server.db import db, execute_pg, first_row
 from server.models import (
     Assignment,
     Audit,
@@ -186,20 +186,16 @@ def form_for_submission(
 
     :func:`stored_of` reads the stored versions (``same``, ``deprecated``) off it.
     """
-    return (
-        _conn()
-        .execute(
-            FORM_FOR_SUBMISSION,
-            {
-                "project_id": project_id,
-                "xml_form_id": xml_form_id,
-                "version": version,
-                "actor_id": actor_id if actor_id is not None else -1,
-                "instance_id": instance_id,
-                "deprecated_id": deprecated_id,
-            },
-        )
-        .first()
+    return first_row(
+        FORM_FOR_SUBMISSION,
+        {
+            "project_id": project_id,
+            "xml_form_id": xml_form_id,
+            "version": version,
+            "actor_id": actor_id if actor_id is not None else -1,
+            "instance_id": instance_id,
+            "deprecated_id": deprecated_id,
+        },
     )
 
 
@@ -315,50 +311,48 @@ INSERT_JOB = sa.insert(_jobs)
 # attachment slots, triggered jobs and the audit row, as one data-modifying CTE. The
 # foreign keys are checked at the end of the statement, so the rows may refer to each
 # other; the unique (form, draft, instanceID) indexes still raise IntegrityError.
-CREATE_SUBMISSION_PG = sa.text(
-    """
+CREATE_SUBMISSION_PG = """
 WITH b AS (
     INSERT INTO blobs (sha256, md5, size, content_type, created_at)
-    SELECT u.sha, u.md5, u.size, NULL, :now
-    FROM unnest(CAST(:blob_shas AS text[]), CAST(:blob_md5s AS text[]),
-                CAST(:blob_sizes AS bigint[])) AS u(sha, md5, size)
+    SELECT u.sha, u.md5, u.size, NULL, %(now)s
+    FROM unnest(CAST(%(blob_shas)s AS text[]), CAST(%(blob_md5s)s AS text[]),
+                CAST(%(blob_sizes)s AS bigint[])) AS u(sha, md5, size)
     ON CONFLICT (sha256) DO NOTHING
 ), s AS (
     INSERT INTO submissions (form_id, instance_id, draft, submitter_id, device_id,
                              review_state, commune, created_at)
-    VALUES (:form_id, :instance_id, :draft, :submitter_id, :device_id,
-            'received', :commune, :now)
+    VALUES (%(form_id)s, %(instance_id)s, %(draft)s, %(submitter_id)s, %(device_id)s,
+            'received', %(commune)s, %(now)s)
     RETURNING id
 ), d AS (
     INSERT INTO submission_defs (submission_id, form_id, draft, form_def_id,
                                  instance_id, deprecated_id, instance_name, commune,
                                  xml, sha256, current, submitter_id, device_id,
                                  user_agent, created_at)
-    SELECT s.id, :form_id, :draft, :form_def_id, :instance_id, NULL,
-           CAST(:instance_name AS text), CAST(:commune AS varchar), :xml, :sha256,
-           true, CAST(:submitter_id AS integer), CAST(:device_id AS varchar),
-           CAST(:user_agent AS text), :now
+    SELECT s.id, %(form_id)s, %(draft)s, %(form_def_id)s, %(instance_id)s, NULL,
+           CAST(%(instance_name)s AS text), CAST(%(commune)s AS varchar), %(xml)s, %(sha256)s,
+           true, CAST(%(submitter_id)s AS integer), CAST(%(device_id)s AS varchar),
+           CAST(%(user_agent)s AS text), %(now)s
     FROM s
     RETURNING id, submission_id
 ), sl AS (
     INSERT INTO submission_attachments (submission_def_id, name, blob_sha, updated_at)
     SELECT d.id, u.name, u.sha,
-           CASE WHEN u.sha IS NULL THEN NULL ELSE CAST(:now AS timestamptz) END
-    FROM d, unnest(CAST(:slot_names AS text[]), CAST(:slot_shas AS text[]))
+           CASE WHEN u.sha IS NULL THEN NULL ELSE CAST(%(now)s AS timestamptz) END
+    FROM d, unnest(CAST(%(slot_names)s AS text[]), CAST(%(slot_shas)s AS text[]))
             AS u(name, sha)
 ), j AS (
     INSERT INTO jobs (kind, submission_def_id, created_at, attempts, failed)
-    SELECT k.kind, d.id, :now, 0, false
-    FROM d, unnest(CAST(:job_kinds AS text[])) AS k(kind)
+    SELECT k.kind, d.id, %(now)s, 0, false
+    FROM d, unnest(CAST(%(job_kinds)s AS text[])) AS k(kind)
 ), a AS (
     INSERT INTO audits (actor_id, action, actee_type, actee_id, details, logged_at)
-    SELECT CAST(:submitter_id AS integer), 'submission.create', 'submission',
-           CAST(s.id AS text), CAST(:details AS jsonb), :now
+    SELECT CAST(%(submitter_id)s AS integer), 'submission.create', 'submission',
+           CAST(s.id AS text), CAST(%(details)s AS jsonb), %(now)s
     FROM s
 )
 SELECT d.submission_id, d.id FROM d
 """
-)
 
 
 class NewSubmission(t.NamedTuple):
@@ -393,7 +387,7 @@ def create_submission(new: NewSubmission) -> tuple[int, int]:
     """
     conn = _conn()
     if conn.dialect.name == "postgresql":
-        row = conn.execute(
+        with execute_pg(
             CREATE_SUBMISSION_PG,
             {
                 "now": new.now,
@@ -416,7 +410,8 @@ def create_submission(new: NewSubmission) -> tuple[int, int]:
                 "job_kinds": list(new.job_kinds),
                 "details": json.dumps(new.audit_details),
             },
-        ).one()
+        ) as cursor:
+            row = cursor.fetchone()
         return row[0], row[1]
     for info in new.blobs:
         record_blob(info.sha256, info.md5, info.size, None)
