@@ -21,7 +21,9 @@ Two generators, each returning a :class:`Dataset` of records plus the truth:
   "Hoof Thij Lan", birth year 2004 vs 2005 …) or re-sent after an edit. Hard
   non-duplicates: sisters (same family and middle name, close birth years, same
   village, sometimes identified the same day), common names ("Nguyễn Thị Hoa")
-  across communes, and records without consent (no name at all).
+  across communes, and records without consent (no name at all). A registration
+  without consent usually carries a pseudonymous linkage code ("HL2004", see
+  :func:`link_code_given` for its noise), drawn from a separate random stream.
 """
 
 from __future__ import annotations

@@ -203,9 +203,9 @@ VICTIM_WITHOUT_CONSENT: dict[str, object] = {
     "case/id_agency": "foreign_authority",
     "case/id_agency_other": None,
     "pii": None,
-    # the pseudonymous linkage code the person agreed to give (initials, birth year)
-    "link/link_status": "given",
-    "link/link_code": "AT2009",
+    # no linkage code either: the person did not want to give one
+    "link/link_status": "declined",
+    "link/link_code": None,
     "profile/residence_province": "48",
     "profile/commune": TAY_GIANG,
     "profile/sex": "male",
@@ -234,6 +234,13 @@ VICTIM_WITHOUT_CONSENT: dict[str, object] = {
     "meta/entity/label": "BPTG-2026-017 · Tây Giang",
 }
 VICTIM_WITHOUT_CONSENT_NAME = "BPTG-2026-017 · 2026-11-25 · Tây Giang · nguy cơ Cao"
+# The same case where the person agreed to give the pseudonymous linkage code
+# (family initial, given-name initial, birth year: xlsforms/README.md, "link").
+VICTIM_WITHOUT_CONSENT_CODED: dict[str, object] = {
+    **VICTIM_WITHOUT_CONSENT,
+    "link/link_status": "given",
+    "link/link_code": "AT2009",
+}
 
 # Values that identify the consenting person: none may appear outside /data/pii, and
 # none may appear anywhere in the no-consent case.

@@ -272,6 +272,9 @@ CASES = {
         md.VICTIM_WITHOUT_CONSENT_NAME,
         web=True,
     ),
+    "victim_case-no-consent-linkage-code": Case(
+        "victim_case", md.VICTIM_WITHOUT_CONSENT_CODED, md.VICTIM_WITHOUT_CONSENT_NAME
+    ),
     "staff_training": Case("staff_training", md.STAFF_TRAINING, md.STAFF_TRAINING_NAME),
 }
 

@@ -45,15 +45,15 @@ def test_csv_columns_follow_the_form_and_personal_fields_need_consent(
     assert "meta-instanceID" not in consenting  # system columns carry it
 
 
-def test_linkage_code_is_restricted_like_pii(tinh, app, browser, seed, field_data):
+def test_linkage_code_is_restricted_like_pii(tinh, app, browser, seed, phone):
     """victim_case's pseudonymous linkage code (``/data/link``, asked only without
     consent) is personal data: no column without pii, blank even with it (no
     consent), and not on the page of a viewer without pii.read."""
     from tests import mission_data as md
 
-    code = md.VICTIM_WITHOUT_CONSENT["link/link_code"]
+    code = md.VICTIM_WITHOUT_CONSENT_CODED["link/link_code"]
     p = seed.project_id
-    case = field_data["abroad_case"]
+    case = phone.send("victim_case", dict(md.VICTIM_WITHOUT_CONSENT_CODED))
     plain = tinh.get(f"/projects/{p}/forms/victim_case/export.csv").get_data(
         as_text=True
     )
