@@ -48,8 +48,11 @@ class TempBlob:
     def __init__(self, root: Path) -> None:
         self.root = root
         tmp_dir = root / "tmp"
-        tmp_dir.mkdir(parents=True, exist_ok=True)
-        fd, self._tmp_name = tempfile.mkstemp(dir=tmp_dir)
+        try:  # directories are made when missing, not checked on every call
+            fd, self._tmp_name = tempfile.mkstemp(dir=tmp_dir)
+        except FileNotFoundError:
+            tmp_dir.mkdir(parents=True, exist_ok=True)
+            fd, self._tmp_name = tempfile.mkstemp(dir=tmp_dir)
         self._file: t.BinaryIO | None = os.fdopen(fd, "wb")
         self._sha, self._md5, self._size = hashlib.sha256(), hashlib.md5(), 0
         self._info: BlobInfo | None = None
@@ -77,8 +80,14 @@ class TempBlob:
             if final.exists():
                 os.unlink(self._tmp_name)
             else:
-                final.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(self._tmp_name, final)
+                try:
+                    os.replace(self._tmp_name, final)
+                except FileNotFoundError:  # a new fan-out directory
+                    final.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(self._tmp_name, final)
+                    if fsync:  # and the new directories' own entries
+                        _fsync_dir(final.parent.parent)
+                        _fsync_dir(self.root)
                 if fsync:  # make the rename itself durable before the row that names it
                     _fsync_dir(final.parent)
         except BaseException:
