@@ -25,6 +25,7 @@ from sync.linkage import (
 )
 from sync.linkage.comparators import LinkCodeComparator
 from sync.linkage.linkcode import derive_link_code, link_code, parse_link_code
+from tests.sync.test_linkage_blocking import victim
 
 RULES = Path(__file__).resolve().parents[2] / "xlsforms" / "dedup"
 NEIGHBOURS = {"20455": {"20458", "20443"}}
@@ -126,22 +127,6 @@ def _level(a: tuple, b: tuple) -> str:
 def test_link_code_levels(a, b, level):
     assert _level(a, b) == level
     assert _level(b, a) == level  # symmetric
-
-
-def victim(record_id: str, **fields) -> Record:
-    base = {
-        "consent": "yes",
-        "full_name": "Hồ Thị Lan",
-        "birth_year": 2004,
-        "commune": "20455",
-        "sex": "female",
-        "case_code": "BPTG-2026-017",
-        "id_date": "2026-07-03",
-        "age_band": "18_29",
-        "ethnic_minority": "yes",
-    }
-    base.update(fields)
-    return Record(record_id, "victim_case", {k: v for k, v in base.items() if v})
 
 
 def anonymous(record_id: str, code: str | None, **fields) -> Record:
