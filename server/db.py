@@ -76,9 +76,18 @@ def execute_pg(sql: str, params: dict[str, t.Any]) -> t.Any:
     Returns the psycopg cursor (rows as named tuples; close it, or use it in ``with``);
     in the session's transaction.
     """
+    import psycopg
     from psycopg.rows import namedtuple_row
 
     raw = db.session.connection().connection.driver_connection
     cursor = raw.cursor(row_factory=namedtuple_row)  # type: ignore[union-attr]
-    cursor.execute(sql, params)
+    try:
+        cursor.execute(sql, params)
+    except psycopg.Error as err:
+        # Raise what SQLAlchemy would (IntegrityError for a unique violation, …), so
+        # callers handle one family of errors whichever path ran the statement.
+        cursor.close()
+        raise sa.exc.DBAPIError.instance(
+            sql, params, err, psycopg.Error, hide_parameters=True
+        ) from err
     return cursor

@@ -68,3 +68,26 @@ def test_stored_version_lookup_uses_the_unique_index(app) -> None:  # type: igno
         plan = _plan(store.STORED_VERSION)
         assert _index_lookups(plan, db.engine.dialect.name), plan
         db.session.rollback()
+
+
+def test_psycopg_errors_surface_as_sqlalchemy_errors(app) -> None:  # type: ignore[no-untyped-def]
+    """Ingest retries on IntegrityError; the direct psycopg path must raise that too."""
+    import datetime as dt
+
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    from server.db import execute_pg
+
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("the direct path exists on PostgreSQL only")
+        insert = (
+            "INSERT INTO blobs (sha256, md5, size, content_type, created_at) "
+            "VALUES (%(sha)s, 'm', 1, NULL, %(now)s)"
+        )
+        params = {"sha": "a" * 64, "now": dt.datetime.now(dt.UTC)}
+        execute_pg(insert, params).close()
+        with pytest.raises(IntegrityError):
+            execute_pg(insert, params)
+        db.session.rollback()
