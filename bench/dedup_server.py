@@ -317,15 +317,41 @@ def _pairs_digest() -> tuple[int, str]:
     return count, digest.hexdigest()[:16]
 
 
-def _print_scan(scan: dict[str, t.Any], pairs: int, digest: str) -> None:
-    print(
-        f"| `outreach dedup scan` of {scan['records']} sessions (child process) "
-        f"| wall {scan['wall']:.1f} s (command says {scan['reported']} s), "
-        f"CPU {scan['cpu']:.1f} s, peak RSS {scan['rss_mb']:.0f} MB, "
-        f"load {scan['load']:.2f} at start; {scan['keys']} keys, "
-        f"{scan['candidates']} candidate pairs, {scan['flagged']:,} flagged |"
-    )
-    print(f"| pairs stored after the scan | {pairs:,}, digest {digest} |")
+SCANS = {
+    "rescan": "rescan, keys current (e.g. after new weights)",
+    "first": "first scan, no keys stored (before dedup was set up, new blocking rules)",
+}
+
+
+def _scans(app, url: str, folder: Path, kinds: list[str]) -> list[str]:  # type: ignore[no-untyped-def]
+    """Time ``outreach dedup scan`` once per kind; each kind's table row(s)."""
+    lines = []
+    for kind in kinds:
+        with app.app_context():
+            if kind == "first":
+                db.session.execute(sa.text("DELETE FROM dedup_keys"))
+                db.session.commit()
+                if db.engine.dialect.name == "postgresql":  # no dead index entries
+                    with db.engine.connect().execution_options(
+                        isolation_level="AUTOCOMMIT"
+                    ) as c:
+                        c.execute(sa.text("VACUUM ANALYZE dedup_keys"))
+            db.session.remove()
+            db.engine.dispose()
+        scan = _scan_command(url, folder)
+        with app.app_context():
+            pairs, digest = _pairs_digest()
+            db.session.remove()
+            db.engine.dispose()
+        lines.append(
+            f"| `outreach dedup scan`, {SCANS[kind]}: {scan['records']} sessions "
+            f"| wall {scan['wall']:.1f} s (command says {scan['reported']} s), "
+            f"CPU {scan['cpu']:.1f} s, peak RSS {scan['rss_mb']:.0f} MB, "
+            f"load {scan['load']:.2f} at start; {scan['keys']} keys, "
+            f"{scan['candidates']} candidate pairs, {scan['flagged']:,} flagged; "
+            f"{pairs:,} pairs stored, digest {digest} |"
+        )
+    return lines
 
 
 def main() -> None:
@@ -338,22 +364,27 @@ def main() -> None:
     parser.add_argument(
         "--scan-only",
         action="store_true",
-        help="only rescan the database a previous run filled (--database-url)",
+        help="only scan the database a previous run filled (--database-url)",
+    )
+    parser.add_argument(
+        "--scans",
+        default="rescan,first",
+        help=f"which scans to time, in order (default: rescan,first; {', '.join(SCANS)})",
     )
     args = parser.parse_args()
+    kinds = [kind for kind in args.scans.split(",") if kind]
+    if set(kinds) - set(SCANS):
+        parser.error(f"--scans: choose among {', '.join(SCANS)}")
 
     folder = Path(tempfile.mkdtemp(prefix="dedup-bench-"))
     if args.scan_only:
         if not args.database_url:
             parser.error("--scan-only needs --database-url")
         url = normalise_database_url(args.database_url)
-        scan = _scan_command(url, folder)
-        app = _app(url, folder)
-        with app.app_context():
-            pairs, digest = _pairs_digest()
-        print(f"\n## dedup_server: rescan of {args.database_url}\n")
+        lines = _scans(_app(url, folder), url, folder, kinds)
+        print(f"\n## dedup_server: scans of {args.database_url}\n")
         print("| what | figure |\n|---|---|")
-        _print_scan(scan, pairs, digest)
+        print("\n".join(lines))
         return
     url = args.database_url or f"sqlite:///{folder / 'bench.sqlite'}"
     if url.startswith(("postgres://", "postgresql")):
@@ -401,12 +432,7 @@ def main() -> None:
         failed = db.session.scalar(sa.text("SELECT count(*) FROM jobs WHERE failed"))
         db.session.remove()
         db.engine.dispose()
-        scan = None
-        if args.scan:
-            scan = _scan_command(url, folder)
-            digest = _pairs_digest()
-            db.session.remove()
-            db.engine.dispose()
+    scans = _scans(app, url, folder, kinds) if args.scan else []
 
     size = ""
     if dialect == "sqlite":
@@ -439,8 +465,8 @@ def main() -> None:
         f"got a flagged pair; {pairs:,} pairs stored; {failed} failed jobs |"
     )
     print(f"| candidate lookup plan | {plan} |")
-    if scan:
-        _print_scan(scan, *digest)
+    for line in scans:
+        print(line)
     if dialect == "sqlite":
         print(
             f"\nrescan: --scan-only --database-url sqlite:///{folder / 'bench.sqlite'}"

@@ -228,7 +228,7 @@ def _records(ids: t.Sequence[int], rules: RuleSet) -> list[Record]:
     return out
 
 
-def _pair_row(form_id: int, pair: ScoredPair, rules: RuleSet, now: t.Any) -> dict:  # type: ignore[type-arg]
+def _pair_row(form_id: int, pair: ScoredPair, fingerprint: str, now: t.Any) -> dict:  # type: ignore[type-arg]
     a, b = int(pair.a), int(pair.b)
     return {
         "form_id": form_id,
@@ -237,7 +237,7 @@ def _pair_row(form_id: int, pair: ScoredPair, rules: RuleSet, now: t.Any) -> dic
         "score": round(pair.match.score, 6),
         "decision": pair.match.decision,
         "reasons": [reason.to_dict() for reason in pair.match.reasons],
-        "rules": rules.fingerprint,
+        "rules": fingerprint,
         "created_at": now,
         "updated_at": now,
     }
@@ -245,9 +245,13 @@ def _pair_row(form_id: int, pair: ScoredPair, rules: RuleSet, now: t.Any) -> dic
 
 def _insert_pairs(form_id: int, pairs: Iterable[ScoredPair], rules: RuleSet) -> int:
     now = utcnow()
+    fingerprint = (
+        rules.fingerprint
+    )  # a digest of the whole rule set: once, not per pair
     conn = db.session.connection()
     count = 0
-    for batch in _batched((_pair_row(form_id, pr, rules, now) for pr in pairs), 1000):
+    rows = (_pair_row(form_id, pair, fingerprint, now) for pair in pairs)
+    for batch in _batched(rows, 1000):
         conn.execute(INSERT_PAIR, batch)
         count += len(batch)
     return count

@@ -25,7 +25,7 @@ from sqlalchemy import bindparam as p
 
 from server.db import db
 from server.dedup import instance
-from server.dedup.check import INSERT_KEY, _insert_pairs, _lock
+from server.dedup.check import _insert_pairs, _lock
 from server.dedup.rules import rules_for
 from server.dedup_models import DedupForm, DedupKey, DedupPair
 from server.models import Form, Submission, SubmissionDef, utcnow
@@ -47,6 +47,21 @@ CURRENT_XML_OF_FORM = (
     .order_by(_defs.c.submission_id)
 )
 
+# By submission id alone (a submission belongs to one form): the primary key's
+# range, where SQLite would otherwise walk every key of the form through
+# (form_id, key) for each batch.
+STORED_KEYS = sa.select(_keys.c.submission_id, _keys.c.key).where(
+    _keys.c.submission_id > p("after"), _keys.c.submission_id <= p("upto")
+)
+DELETE_KEYS_OF = sa.delete(_keys).where(
+    _keys.c.submission_id.in_(p("ids", expanding=True))
+)
+DELETE_KEYS_AFTER = sa.delete(_keys).where(
+    _keys.c.form_id == p("form_id"), _keys.c.submission_id > p("after")
+)
+# SQLite's executemany straight from tuples (no parameter dicts to build and read)
+INSERT_KEY_SQL = "INSERT INTO dedup_keys (submission_id, key, form_id) VALUES (?, ?, ?)"
+
 KeyRow = tuple[int, str, int]  # submission_id, key, form_id
 
 
@@ -57,12 +72,13 @@ class ScanResult:
     xml_form_id: str
     project_id: int
     records: int
-    keys: int
+    keys: int  # stored for the form after the scan
     oversized_keys: int
     candidates: int
     matches: int
     possibles: int
     seconds: float
+    written_keys: int = 0  # of ``keys``: those this scan had to (re)write
 
 
 def scan_form(form_id: int) -> ScanResult | None:
@@ -74,7 +90,6 @@ def scan_form(form_id: int) -> ScanResult | None:
     started = time.perf_counter()
     conn = db.session.connection()
     _lock(form_id)
-    conn.execute(sa.delete(_keys).where(_keys.c.form_id == form_id))
     conn.execute(sa.delete(_pairs).where(_pairs.c.form_id == form_id))
     keyed = _Keyed(conn, form_id, rules)
     stats: dict[str, int] = {}
@@ -97,36 +112,53 @@ def scan_form(form_id: int) -> ScanResult | None:
         matches=counts["match"],
         possibles=counts["possible"],
         seconds=time.perf_counter() - started,
+        written_keys=keyed.written,
     )
 
 
 class _Keyed:
-    """The form's records, streamed in id order; their keys written on the way."""
+    """The form's records, streamed in id order; their keys brought up to date on the
+    way. Keys that are already stored are left alone: a rescan after a change of
+    weights or thresholds rewrites no key, and only the submissions whose keys
+    changed (or that are gone) are deleted and written again."""
 
     def __init__(self, conn: sa.Connection, form_id: int, rules: RuleSet):
         self.conn, self.form_id, self.rules = conn, form_id, rules
-        self.count = 0
+        self.count = 0  # keys of the form after the scan
+        self.written = 0  # of which written by this scan
         self._write = _key_writer(conn)
 
     def records(self) -> Iterator[Record]:
-        """Every record, once; keys of a batch are stored before it is yielded."""
+        """Every record, once; the keys of a batch are stored before it is yielded."""
         rows = self.conn.execute(
             CURRENT_XML_OF_FORM,
             {"form_id": self.form_id},
             execution_options={"yield_per": _BATCH},
         )
-        rules, form_id = self.rules, self.form_id
+        after = 0
         for part in rows.partitions():
-            batch = [instance.record(xml, rules, sid) for sid, xml in part]
-            keys = [
-                (int(r.record_id), key, form_id)
-                for r in batch
-                for key in blocking_keys(r, rules)
-            ]
-            if keys:
-                self._write(keys)
-                self.count += len(keys)
+            batch = [instance.record(xml, self.rules, sid) for sid, xml in part]
+            upto = int(batch[-1].record_id)
+            self._update(after, upto, batch)
+            after = upto
             yield from batch
+        self.conn.execute(DELETE_KEYS_AFTER, {"form_id": self.form_id, "after": after})
+
+    def _update(self, after: int, upto: int, batch: list[Record]) -> None:
+        """Make the stored keys of submissions ``after < id <= upto`` those of ``batch``."""
+        stored: dict[int, set[str]] = {}
+        for sid, key in self.conn.execute(STORED_KEYS, {"after": after, "upto": upto}):
+            stored.setdefault(sid, set()).add(key)
+        fresh = {int(r.record_id): blocking_keys(r, self.rules) for r in batch}
+        changed = [sid for sid, keys in fresh.items() if keys != stored.get(sid, set())]
+        gone = [sid for sid, keys in stored.items() if fresh.get(sid) != keys]
+        if gone:
+            self.conn.execute(DELETE_KEYS_OF, {"ids": gone})
+        rows = [(sid, key, self.form_id) for sid in changed for key in fresh[sid]]
+        if rows:
+            self._write(rows)
+        self.count += sum(len(keys) for keys in fresh.values())
+        self.written += len(rows)
 
 
 def _key_writer(conn: sa.Connection) -> Callable[[list[KeyRow]], None]:
@@ -143,10 +175,7 @@ def _key_writer(conn: sa.Connection) -> Callable[[list[KeyRow]], None]:
         return copy
 
     def insert(rows: list[KeyRow]) -> None:
-        conn.execute(
-            INSERT_KEY,
-            [{"submission_id": s, "key": k, "form_id": f} for s, k, f in rows],
-        )
+        conn.exec_driver_sql(INSERT_KEY_SQL, rows)
 
     return insert
 
