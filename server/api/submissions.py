@@ -7,6 +7,7 @@ Attachments and comments are in ``server/api/submission_parts.py``.
 
 from __future__ import annotations
 
+import hashlib
 import typing as t
 
 import sqlalchemy as sa
@@ -25,7 +26,9 @@ from server.api.common import (
 )
 from server.api.shapes import actors_by_id, def_json, submission_json
 from server.db import db
+from server.exports import RESTRICTED_GROUPS
 from server.models import Form, FormDef, Submission, SubmissionDef, utcnow
+from server.redact import redact
 from server.schemas import SubmissionUpdate
 from sync import Envelope
 
@@ -168,14 +171,40 @@ def create_submission(project_id: int, xml_form_id: str) -> ResponseReturnValue:
 def get_submission_xml(
     project_id: int, xml_form_id: str, instance_id: str
 ) -> ResponseReturnValue:
-    """The current version's exact XML bytes."""
-    require("submission.read", project_id)
+    """The current version's exact XML bytes, or redacted ones (see ``xml_response``)."""
+    caller = require("submission.read", project_id)
     form = get_form(project_id, xml_form_id)
     _sub, current = find(form, instance_id)
     xml = db.session.execute(
         sa.select(SubmissionDef.xml).where(SubmissionDef.id == current.id)
     ).scalar_one()
-    return Response(xml, content_type="application/xml; charset=utf-8")
+    return xml_response(caller, project_id, bytes(xml), current.sha256)
+
+
+def xml_response(
+    caller: auth.Auth, project_id: int, xml: bytes, sha256: str
+) -> Response:
+    """Submission XML as the caller may read it.
+
+    With ``pii.read``: the stored bytes, ETag = their sha256. Without: the restricted
+    groups (``exports.RESTRICTED_GROUPS``) emptied, ``X-Outreach-Redacted: pii``, and
+    an ETag of its own, so no cache mixes the two. This deliberately deviates from
+    Central, which serves the raw XML to every role that may read submissions.
+    """
+    redacted = not auth.scope(caller, project_id).pii
+    if redacted:
+        # RedactionError propagates: a 500, never the stored bytes
+        xml = redact(xml, RESTRICTED_GROUPS)
+        etag = hashlib.sha256(xml).hexdigest() + "-redacted"
+    else:
+        etag = sha256
+    response = Response(xml, content_type="application/xml; charset=utf-8")
+    if redacted:
+        response.headers["X-Outreach-Redacted"] = "pii"
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    response.vary.update(("Authorization", "Cookie"))
+    return response.make_conditional(request)
 
 
 @bp.get(ONE)
