@@ -4,7 +4,8 @@
 ``…/forms/{f}.svc/Submissions('uuid:…')``, with ``$top $skip $count $filter $select
 $expand=* $wkt``. Rows are newest first, like Central. Not implemented (501.1):
 ``$metadata`` and the repeat sub-tables (``Submissions.<repeat>``);
-``$expand=*`` inlines repeats instead.
+``$expand=*`` inlines repeats instead. Callers without ``pii.read`` get no restricted
+group (``pii``, ``link``) in rows or tables, and ``X-Outreach-Redacted: pii``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import typing as t
 from urllib.parse import quote, urlencode
 
 import sqlalchemy as sa
-from flask import current_app, jsonify, request
+from flask import Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import aliased
 
@@ -22,6 +23,7 @@ from server import auth, problem
 from server.api.common import get_form, iso, require, rest_blueprint
 from server.api.odata_filter import compile_filter
 from server.api.odata_rows import (
+    Field,
     form_schema,
     is_encrypted,
     parse_instance,
@@ -30,6 +32,7 @@ from server.api.odata_rows import (
 )
 from server.api.shapes import actors_by_id, review_state
 from server.db import db
+from server.exports import RESTRICTED_GROUPS
 from server.models import Form, FormDef, Submission, SubmissionAttachment, SubmissionDef
 
 bp = rest_blueprint("odata")
@@ -59,19 +62,35 @@ def _base(project_id: int, xml_form_id: str) -> str:
     return f"{root}/v1/projects/{project_id}/forms/{quote(xml_form_id, safe='')}.svc"
 
 
-def _schema_form(project_id: int, xml_form_id: str) -> tuple[Form, FormDef]:
-    require("submission.read", project_id)
+def _schema_form(project_id: int, xml_form_id: str) -> tuple[Form, FormDef, bool]:
+    """The form, its current version, and whether the caller may read personal data."""
+    caller = require("submission.read", project_id)
     form = get_form(project_id, xml_form_id)
     if form.current_def is None:
         raise problem.not_found()
-    return form, form.current_def
+    return form, form.current_def, auth.scope(caller, project_id).pii
+
+
+def _schema(form_def: FormDef, pii: bool) -> tuple[Field, ...]:
+    """The feed's fields: without ``pii.read`` the restricted groups are left out, as
+    the exports leave out their columns (a deliberate deviation from Central)."""
+    schema = form_schema(form_def.xml)
+    if pii:
+        return schema
+    return tuple(f for f in schema if f.name not in RESTRICTED_GROUPS)
+
+
+def _redacted(response: Response, pii: bool) -> Response:
+    if not pii:
+        response.headers["X-Outreach-Redacted"] = "pii"
+    return response
 
 
 @bp.get(SVC)
 def service_document(project_id: int, xml_form_id: str) -> ResponseReturnValue:
     """The tables of this form's feed."""
-    _form, form_def = _schema_form(project_id, xml_form_id)
-    names = ["Submissions", *repeat_names(form_schema(form_def.xml))]
+    _form, form_def, pii = _schema_form(project_id, xml_form_id)
+    names = ["Submissions", *repeat_names(_schema(form_def, pii))]
     return jsonify(
         {
             "@odata.context": f"{_base(project_id, xml_form_id)}/$metadata",
@@ -83,7 +102,7 @@ def service_document(project_id: int, xml_form_id: str) -> ResponseReturnValue:
 @bp.get(f"{SVC}/<path:table>")
 def table_view(project_id: int, xml_form_id: str, table: str) -> ResponseReturnValue:
     """Submission rows: ``Submissions`` or one ``Submissions('id')``."""
-    form, form_def = _schema_form(project_id, xml_form_id)
+    form, form_def, pii = _schema_form(project_id, xml_form_id)
     single = _ONE.match(table)
     if table != "Submissions" and single is None:
         if table == "$metadata" or table.startswith("Submissions."):
@@ -110,7 +129,7 @@ def table_view(project_id: int, xml_form_id: str, table: str) -> ResponseReturnV
     rows = _page(conditions, top, skip)
     if single is not None and not rows:
         raise problem.not_found()
-    schema = form_schema(form_def.xml)
+    schema = _schema(form_def, pii)
     body: dict[str, t.Any] = {
         "@odata.context": f"{_base(project_id, xml_form_id)}/$metadata#Submissions",
         "value": _select(_rows(schema, rows, expand == "*")),
@@ -131,7 +150,7 @@ def table_view(project_id: int, xml_form_id: str, table: str) -> ResponseReturnV
             body["@odata.nextLink"] = (
                 f"{_base(project_id, xml_form_id)}/Submissions?{urlencode(args)}"
             )
-    return jsonify(body)
+    return _redacted(jsonify(body), pii)
 
 
 def _page(conditions: list[t.Any], top: int | None, skip: int) -> list[t.Any]:
