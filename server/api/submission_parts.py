@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import mimetypes
+from pathlib import PurePosixPath
 from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 
-from server import audit, blobs, problem
+from server import audit, auth, blobs, problem
 from server.api.common import (
     extended,
     get_form,
@@ -18,12 +19,23 @@ from server.api.common import (
     rest_blueprint,
     success,
 )
+from server.api.odata_rows import parse_instance
 from server.api.shapes import actors_by_id, comment_json
 from server.api.submissions import ONE, find
 from server.db import db
-from server.models import Blob, Comment, SubmissionAttachment, utcnow
+from server.exports import RESTRICTED_GROUPS
+from server.models import (
+    Blob,
+    Comment,
+    FormDef,
+    SubmissionAttachment,
+    SubmissionDef,
+    utcnow,
+)
 from server.openrosa import send_blob
+from server.redact import restricted_path
 from server.schemas import CommentCreate
+from sync import field_values
 
 bp = rest_blueprint("submission_parts")
 
@@ -38,6 +50,26 @@ def _slot(def_id: int, name: str) -> SubmissionAttachment:
     if slot is None:
         raise problem.not_found()
     return slot
+
+
+def _restricted(current: SubmissionDef, name: str) -> bool:
+    """Whether a file field inside a restricted group (``pii``, ``link``) names it.
+
+    The same rule as the XML and OData feeds: a photo of an ID card is personal data
+    whatever its file name. A name used both inside and outside counts as restricted.
+    """
+    paths = db.session.execute(
+        sa.select(FormDef.binary_paths).where(FormDef.id == current.form_def_id)
+    ).scalar()
+    restricted = [p for p in paths or () if restricted_path(p, RESTRICTED_GROUPS)]
+    if not restricted:
+        return False
+    root = parse_instance(bytes(current.xml))
+    return any(
+        PurePosixPath(value).name == name
+        for path in restricted
+        for value in field_values(root, path)
+    )
 
 
 @bp.get(f"{ONE}/attachments")
@@ -61,10 +93,12 @@ def get_attachment(
     project_id: int, xml_form_id: str, instance_id: str, name: str
 ) -> ResponseReturnValue:
     """Stream one attachment of the current version (ETag = md5, 304 when unchanged)."""
-    require("submission.read", project_id)
+    caller = require("submission.read", project_id)
     form = get_form(project_id, xml_form_id)
     _sub, current = find(form, instance_id)
     slot = _slot(current.id, name)
+    if not auth.scope(caller, project_id).pii and _restricted(current, name):
+        raise problem.insufficient_rights()
     blob = db.session.get(Blob, slot.blob_sha) if slot.blob_sha else None
     if blob is None:
         raise problem.not_found()
