@@ -16,8 +16,11 @@ incremental check stores them.
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+import typing as t
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -61,6 +64,12 @@ DELETE_KEYS_AFTER = sa.delete(_keys).where(
 )
 # SQLite's executemany straight from tuples (no parameter dicts to build and read)
 INSERT_KEY_SQL = "INSERT INTO dedup_keys (submission_id, key, form_id) VALUES (?, ?, ?)"
+# The same three on PostgreSQL, run by the writer thread on the driver connection
+_PG_COPY_KEYS = "COPY dedup_keys (submission_id, key, form_id) FROM STDIN"
+_PG_DELETE_KEYS_OF = "DELETE FROM dedup_keys WHERE submission_id = ANY(%s)"
+_PG_DELETE_KEYS_AFTER = (
+    "DELETE FROM dedup_keys WHERE form_id = %s AND submission_id > %s"
+)
 
 KeyRow = tuple[int, str, int]  # submission_id, key, form_id
 
@@ -126,58 +135,133 @@ class _Keyed:
         self.conn, self.form_id, self.rules = conn, form_id, rules
         self.count = 0  # keys of the form after the scan
         self.written = 0  # of which written by this scan
-        self._write = _key_writer(conn)
 
     def records(self) -> Iterator[Record]:
-        """Every record, once; the keys of a batch are stored before it is yielded."""
-        rows = self.conn.execute(
-            CURRENT_XML_OF_FORM,
-            {"form_id": self.form_id},
-            execution_options={"yield_per": _BATCH},
-        )
-        after = 0
-        for part in rows.partitions():
-            batch = [instance.record(xml, self.rules, sid) for sid, xml in part]
-            upto = int(batch[-1].record_id)
-            self._update(after, upto, batch)
-            after = upto
-            yield from batch
-        self.conn.execute(DELETE_KEYS_AFTER, {"form_id": self.form_id, "after": after})
+        """Every record, once; the keys of a batch are queued before it is yielded,
+        and all are stored when the last record has been taken."""
+        if self.conn.dialect.name == "postgresql":
+            reader, sink = db.engine.connect(), _CopySink(self.conn)
+        else:
+            reader, sink = self.conn, _InlineSink(self.conn)
+        try:
+            rows = reader.execute(
+                CURRENT_XML_OF_FORM,
+                {"form_id": self.form_id},
+                execution_options={"yield_per": _BATCH},
+            )
+            after = 0
+            for part in rows.partitions():
+                batch = [instance.record(xml, self.rules, sid) for sid, xml in part]
+                upto = int(batch[-1].record_id)
+                self._update(reader, sink, after, upto, batch)
+                after = upto
+                yield from batch
+            sink.delete_after(self.form_id, after)
+        finally:
+            sink.close()
+            if reader is not self.conn:
+                reader.close()
 
-    def _update(self, after: int, upto: int, batch: list[Record]) -> None:
+    def _update(
+        self,
+        reader: sa.Connection,
+        sink: _InlineSink,
+        after: int,
+        upto: int,
+        batch: list[Record],
+    ) -> None:
         """Make the stored keys of submissions ``after < id <= upto`` those of ``batch``."""
         stored: dict[int, set[str]] = {}
-        for sid, key in self.conn.execute(STORED_KEYS, {"after": after, "upto": upto}):
+        for sid, key in reader.execute(STORED_KEYS, {"after": after, "upto": upto}):
             stored.setdefault(sid, set()).add(key)
         fresh = {int(r.record_id): blocking_keys(r, self.rules) for r in batch}
         changed = [sid for sid, keys in fresh.items() if keys != stored.get(sid, set())]
         gone = [sid for sid, keys in stored.items() if fresh.get(sid) != keys]
         if gone:
-            self.conn.execute(DELETE_KEYS_OF, {"ids": gone})
+            sink.delete(gone)
         rows = [(sid, key, self.form_id) for sid in changed for key in fresh[sid]]
         if rows:
-            self._write(rows)
+            sink.insert(rows)
         self.count += sum(len(keys) for keys in fresh.values())
         self.written += len(rows)
 
 
-def _key_writer(conn: sa.Connection) -> Callable[[list[KeyRow]], None]:
-    """Bulk insert of key rows: ``COPY`` on PostgreSQL, else one ``executemany``."""
-    if conn.dialect.name == "postgresql":
-        driver = conn.connection.driver_connection
-        sql = "COPY dedup_keys (submission_id, key, form_id) FROM STDIN"
+class _InlineSink:
+    """SQLite: each write at once, on the scan's connection (one ``executemany``)."""
 
-        def copy(rows: list[KeyRow]) -> None:
-            with driver.cursor() as cursor, cursor.copy(sql) as out:  # type: ignore[union-attr]
-                for row in rows:
-                    out.write_row(row)
+    def __init__(self, conn: sa.Connection):
+        self.conn = conn
 
-        return copy
+    def delete(self, ids: list[int]) -> None:
+        """Delete the keys of these submissions."""
+        self.conn.execute(DELETE_KEYS_OF, {"ids": ids})
 
-    def insert(rows: list[KeyRow]) -> None:
-        conn.exec_driver_sql(INSERT_KEY_SQL, rows)
+    def delete_after(self, form_id: int, after: int) -> None:
+        """Delete the keys of the form's submissions past ``after``."""
+        self.conn.execute(DELETE_KEYS_AFTER, {"form_id": form_id, "after": after})
 
-    return insert
+    def insert(self, rows: list[KeyRow]) -> None:
+        """Insert key rows."""
+        self.conn.exec_driver_sql(INSERT_KEY_SQL, rows)
+
+    def close(self) -> None:
+        """Nothing is pending."""
+
+
+class _CopySink(_InlineSink):
+    """PostgreSQL: the writes run in a thread on the scan's connection (key rows by
+    ``COPY``), so the database's work (indexes, foreign keys: about 25 µs a key)
+    overlaps with reading, parsing and hashing the next batches, which the scan does
+    over a second connection. The scan's connection is the thread's alone until
+    :meth:`close` has waited for it; a bounded queue keeps memory bounded."""
+
+    def __init__(self, conn: sa.Connection):
+        super().__init__(conn)
+        self._driver = conn.connection.driver_connection
+        self._jobs: queue.Queue[tuple[str, t.Any] | None] = queue.Queue(maxsize=4)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._work, name="dedup-keys")
+        self._thread.start()
+
+    def delete(self, ids: list[int]) -> None:
+        """Queue the deletion of these submissions' keys."""
+        self._put(_PG_DELETE_KEYS_OF, (ids,))
+
+    def delete_after(self, form_id: int, after: int) -> None:
+        """Queue the deletion of the keys of the form's submissions past ``after``."""
+        self._put(_PG_DELETE_KEYS_AFTER, (form_id, after))
+
+    def insert(self, rows: list[KeyRow]) -> None:
+        """Queue a ``COPY`` of key rows."""
+        self._put(_PG_COPY_KEYS, rows)
+
+    def close(self) -> None:
+        """Wait for every queued write; raise the first that failed."""
+        self._jobs.put(None)
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+    def _put(self, sql: str, data: t.Any) -> None:
+        if self._error is not None:
+            raise self._error
+        self._jobs.put((sql, data))
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            if self._error is not None:
+                continue  # drain: the scan's thread must never block on a full queue
+            sql, data = job
+            try:
+                with self._driver.cursor() as cursor:  # type: ignore[union-attr]
+                    if sql == _PG_COPY_KEYS:
+                        with cursor.copy(sql) as out:
+                            for row in data:
+                                out.write_row(row)
+                    else:
+                        cursor.execute(sql, data)
+            except BaseException as err:  # re-raised in the scan's thread
+                self._error = err
 
 
 def _record_scan(form_id: int, rules: RuleSet) -> None:
