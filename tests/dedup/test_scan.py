@@ -22,7 +22,7 @@ from server.dedup import instance, rules_for, scan_form
 from server.dedup import scan as scan_module
 from server.dedup.check import _pair_row
 from server.dedup_models import DedupKey, DedupPair
-from server.models import Form, FormDef, Project, Submission, SubmissionDef, utcnow
+from server.models import Form, Submission, SubmissionDef, utcnow
 from sync.linkage import blocking_keys, record_from_xml, rules_from_dict, scan
 
 FORM = "outreach_session"
@@ -93,27 +93,6 @@ def _xml(fields: t.Mapping[str, str], paths: t.Mapping[str, str], style: int) ->
     return f'{head}<data{xmlns} id="{FORM}" version="1">{body}</data>'.encode()
 
 
-def _form() -> int:
-    project = Project(name="scan")
-    db.session.add(project)
-    db.session.flush()
-    form = Form(project_id=project.id, xml_form_id=FORM, state="open")
-    db.session.add(form)
-    db.session.flush()
-    form_def = FormDef(
-        form_id=form.id,
-        version="1",
-        xml=b"<h:html/>",
-        md5="0" * 32,
-        sha256="0" * 64,
-        published_at=utcnow(),
-    )
-    db.session.add(form_def)
-    db.session.flush()
-    form.current_def_id = form_def.id
-    return form.id
-
-
 def _store(form_id: int, xml: bytes, n: int) -> int:
     """A submission with one current version (as ingest stores it)."""
     sub = Submission(
@@ -153,13 +132,13 @@ def _version(sub: Submission, xml: bytes, instance_id: str) -> None:
 
 
 @pytest.fixture
-def stored(app, monkeypatch):  # type: ignore[no-untyped-def]
+def stored(app, mission, monkeypatch):  # type: ignore[no-untyped-def]
     """160 sessions (a third re-reported), XML in five shapes; batches of 16."""
     monkeypatch.setattr(scan_module, "_BATCH", 16)
     rng = random.Random(7)
+    form_id = mission.forms[FORM]
     with app.app_context():
         rules = rules_for(FORM)
-        form_id = _form()
         sessions: list[dict[str, str]] = []
         for n in range(160):
             if sessions and rng.random() < 0.35:
