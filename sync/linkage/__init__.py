@@ -5,7 +5,8 @@ Pure library (stdlib + rapidfuzz). A server uses it in two ways:
 * **on arrival** of one submission: ``record_from_xml`` (or a flat dict in a
   :class:`Record`), store ``blocking_keys(record, rules)``, look up the ids stored under
   ``probe_keys(record, rules)``, then ``score_against(record, candidates, rules)``;
-* **batch**: ``scan(records, rules)`` yields every ``match``/``possible`` pair once;
+* **batch**: ``scan(records, rules)`` yields every ``match``/``possible`` pair once
+  (``term_frequencies=True``: a common value weighs less, :mod:`.frequency`);
   ``cluster(pairs, never=...)`` groups them so indicators count each cluster once.
 
 Rule sets live beside the forms (``xlsforms/dedup/<form_id>.toml``) and are read with
@@ -24,6 +25,7 @@ from sync.linkage.errors import (
     SecretRequiredError,
     UnknownComparatorError,
 )
+from sync.linkage.frequency import TermCounts, count_terms
 from sync.linkage.linkcode import LinkCode, derive_link_code, parse_link_code
 from sync.linkage.normalise import fold, parse_name, telex_fold, vni_fold
 from sync.linkage.record import Prepared, Record, prepare, record_from_xml
@@ -58,10 +60,12 @@ __all__ = [
     "RuleSetError",
     "ScoredPair",
     "SecretRequiredError",
+    "TermCounts",
     "UnknownComparatorError",
     "blocking_keys",
     "candidate_pairs",
     "cluster",
+    "count_terms",
     "derive_link_code",
     "fold",
     "haversine_m",

@@ -73,6 +73,15 @@ class Comparator:
         """Parameters for the reason message (values only when not ``pii``)."""
         return {} if pii else {"a": a, "b": b}
 
+    def terms(self, value: t.Any) -> tuple[t.Hashable, ...]:
+        """The values one record is counted under for term frequencies (none: no
+        term-frequency adjustment for this comparator)."""
+        return ()
+
+    def agreed(self, a: t.Any, b: t.Any, level: str) -> t.Hashable | None:
+        """The term two values agree on at ``level`` (``None``: no adjustment)."""
+        return None
+
 
 class DateComparator(Comparator):
     """ODK dates: same day, within ``close_days``, within ``near_days``, further."""
@@ -430,6 +439,15 @@ class PersonNameComparator(Comparator):
     def explain(self, a, b, level, pii):
         return name_explain(a, b, level)
 
+    def terms(self, value: PersonName) -> tuple[str, ...]:
+        """Every in-order reading of the whole name, folded ("hothilan")."""
+        return tuple(sorted(value.joined))
+
+    def agreed(self, a: PersonName, b: PersonName, level: str) -> str | None:
+        """The reading both names share (equal names, however typed)."""
+        common = a.joined & b.joined
+        return min(common) if common else None
+
 
 class LinkCodeComparator(Comparator):
     """Pseudonymous linkage codes ("HL2004"); see :mod:`sync.linkage.linkcode`.
@@ -473,6 +491,21 @@ class LinkCodeComparator(Comparator):
         if a.year is None or b.year is None:
             return {}
         return {"diff": abs(a.year - b.year)}
+
+    def terms(self, value: LinkCode) -> tuple[str, ...]:
+        """The code's initials ("nh"; a Cơ Tu name under both family initials).
+
+        The year is left out: birth years spread evenly enough, the letters do not
+        (Nguyễn + Hoa, Hương, Hạnh … is common, Zơrâm + Pết is not).
+        """
+        return tuple(sorted(f + value.given for f in value.family))
+
+    def agreed(self, a: LinkCode, b: LinkCode, level: str) -> str | None:
+        """The initials both codes share."""
+        common = a.family & b.family
+        if not common or a.given != b.given:
+            return None
+        return min(common) + a.given
 
 
 COMPARATORS: dict[str, type[Comparator]] = {

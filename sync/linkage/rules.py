@@ -22,6 +22,7 @@ from pathlib import Path
 from sync.linkage.blocking import PART_KINDS, BlockingPart
 from sync.linkage.comparators import COMPARATORS, MISSING, Comparator
 from sync.linkage.errors import RuleSetError, UnknownComparatorError
+from sync.linkage.frequency import TfConfig
 
 __all__ = [
     "BlockingPass",
@@ -43,7 +44,8 @@ _TOP_KEYS = {
     "compare",
     "blocking",
 }
-_COMPARE_KEYS = {"name", "comparator", "fields", "params", "weights", "label"}
+_COMPARE_KEYS = {"name", "comparator", "fields", "params", "weights", "label", "tf"}
+_TF_KEYS = {"levels", "scope", "smoothing", "scale", "cap"}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -56,6 +58,7 @@ class Comparison:
     weights: Mapping[str, float]  # every level of the comparator, plus "missing"
     pii: bool  # reads a personal field: reasons carry no values
     label: Mapping[str, str]  # language -> field label for messages
+    tf: TfConfig | None = None  # term-frequency adjustment (sync.linkage.frequency)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -286,6 +289,56 @@ def _params(check: _Checker, cls: type, given: t.Any, where: str) -> dict[str, t
     return params
 
 
+def _tf(
+    check: _Checker,
+    raw: t.Any,
+    where: str,
+    comparisons: list[Comparison],
+    index: int,
+) -> TfConfig:
+    """A comparison's ``tf`` table (term-frequency adjustment), validated."""
+    where = f"{where}.tf"
+    raw = check.table(raw, where)
+    check.unknown(raw, _TF_KEYS, where)
+    comparator = comparisons[index].comparator
+    if type(comparator).terms is Comparator.terms:
+        check.fail(where, f"comparator {comparator.name!r} has no term frequencies")
+    levels = raw.get("levels")
+    if (
+        not isinstance(levels, list)
+        or not levels
+        or any(level not in comparator.levels for level in levels)
+    ):
+        check.fail(
+            f"{where}.levels",
+            f"a non-empty list of levels of {comparator.name!r}: "
+            f"{', '.join(comparator.levels)}",
+        )
+    scope = raw.get("scope")
+    scope_index = None
+    if scope is not None:
+        names = [c.name for c in comparisons]
+        if scope not in names or scope == comparisons[index].name:
+            check.fail(f"{where}.scope", f"must name another comparison, not {scope!r}")
+        scope_index = names.index(scope)
+    values = {}
+    for key, default in (("smoothing", 20.0), ("scale", 1.0), ("cap", 4.0)):
+        value = check.number(raw.get(key, default), f"{where}.{key}")
+        if value < 0:
+            check.fail(f"{where}.{key}", "must be ≥ 0")
+        values[key] = value
+    if values["scale"] > 1:
+        check.fail(f"{where}.scale", "must be between 0 and 1")
+    return TfConfig(
+        levels=frozenset(levels),
+        scope=scope_index,
+        scope_name=scope,
+        smoothing=values["smoothing"],
+        scale=values["scale"],
+        cap=values["cap"],
+    )
+
+
 def _build(
     data: Mapping[str, t.Any],
     source: str,
@@ -343,7 +396,8 @@ def _build(
     compare = data.get("compare")
     if not isinstance(compare, list) or not compare:
         check.fail("compare", "need at least one [[compare]] entry")
-    comparisons = []
+    comparisons: list[Comparison] = []
+    tf_entries: list[tuple[int, t.Any, str]] = []
     seen: set[str] = set()
     for i, entry in enumerate(compare):
         where = f"compare[{i}]"
@@ -400,6 +454,12 @@ def _build(
                 pii=bool(personal & set(names)),
                 label=dict(label),
             )
+        )
+        if "tf" in entry:
+            tf_entries.append((len(comparisons) - 1, entry["tf"], where))
+    for index, raw_tf, where in tf_entries:
+        comparisons[index] = dataclasses.replace(
+            comparisons[index], tf=_tf(check, raw_tf, where, comparisons, index)
         )
 
     blocking = check.table(data.get("blocking"), "blocking")

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from sync.linkage.blocking import _bases, _candidate_indices, _visible
 from sync.linkage.comparators import MISSING
+from sync.linkage.frequency import TermCounts
 from sync.linkage.reasons import LANGUAGES, describe
 from sync.linkage.record import Prepared, Record, prepare
 
@@ -105,14 +106,23 @@ def _probability(weight: float) -> float:
     return 1.0 / (1.0 + 2.0 ** -max(-60.0, min(60.0, weight)))
 
 
-def _weigh(a: Prepared, b: Prepared, rules: RuleSet) -> tuple[float, list[str]]:
+def _weigh(
+    a: Prepared, b: Prepared, rules: RuleSet, counts: TermCounts | None = None
+) -> tuple[float, list[str], list[float]]:
+    """Total weight, the level of each comparison and each one's weight."""
     total = rules.prior
-    levels = []
-    for comparison, x, y in zip(rules.comparisons, a.values, b.values, strict=True):
+    levels, weights = [], []
+    for i, (comparison, x, y) in enumerate(
+        zip(rules.comparisons, a.values, b.values, strict=True)
+    ):
         level = MISSING if x is None or y is None else comparison.comparator.level(x, y)
+        weight = comparison.weights[level]
+        if counts is not None and comparison.tf is not None and level != MISSING:
+            weight += counts.adjustment(i, a, b, level)
         levels.append(level)
-        total += comparison.weights[level]
-    return total, levels
+        weights.append(weight)
+        total += weight
+    return total, levels, weights
 
 
 def _decide(probability: float, rules: RuleSet) -> str:
@@ -122,11 +132,16 @@ def _decide(probability: float, rules: RuleSet) -> str:
 
 
 def _match(
-    a: Prepared, b: Prepared, rules: RuleSet, total: float, levels: list[str]
+    a: Prepared,
+    b: Prepared,
+    rules: RuleSet,
+    total: float,
+    levels: list[str],
+    weights: list[float],
 ) -> Match:
     reasons = []
-    for comparison, x, y, level in zip(
-        rules.comparisons, a.values, b.values, levels, strict=True
+    for comparison, x, y, level, weight in zip(
+        rules.comparisons, a.values, b.values, levels, weights, strict=True
     ):
         comparator = comparison.comparator
         params = (
@@ -137,7 +152,7 @@ def _match(
                 code=f"{comparator.name}.{level}",
                 field=comparison.name,
                 level=level,
-                weight=comparison.weights[level],
+                weight=weight,
                 params=params,
                 label=comparison.label,
             )
@@ -151,14 +166,23 @@ def _match(
     )
 
 
-def score(a: Record | Prepared, b: Record | Prepared, rules: RuleSet) -> Match:
+def score(
+    a: Record | Prepared,
+    b: Record | Prepared,
+    rules: RuleSet,
+    *,
+    counts: TermCounts | None = None,
+) -> Match:
     """Compare two records of ``rules.form_id``; reasons follow the rule order.
+
+    ``counts`` (:func:`~sync.linkage.frequency.count_terms`) turns on the
+    term-frequency adjustment of the comparisons with a ``tf`` table; without it
+    the level weights apply as they are.
 
     :raises FormMismatchError: a record belongs to another form.
     """
     pa, pb = prepare(a, rules), prepare(b, rules)
-    total, levels = _weigh(pa, pb, rules)
-    return _match(pa, pb, rules, total, levels)
+    return _match(pa, pb, rules, *_weigh(pa, pb, rules, counts))
 
 
 def _ordered(a: str, b: str, match: Match) -> ScoredPair:
@@ -171,10 +195,13 @@ def score_against(
     rules: RuleSet,
     *,
     include_non_matches: bool = False,
+    counts: TermCounts | None = None,
 ) -> list[ScoredPair]:
     """Score one new record against its blocked candidates (the incremental check).
 
     Pairs come back best first, ids ordered (``a <= b``); the record itself is skipped.
+    ``counts``: as in :func:`score`; they must include ``record`` and every stored
+    record (the pair's own two records are left out when a share is read).
     """
     new = prepare(record, rules)
     out = []
@@ -182,14 +209,11 @@ def score_against(
         other = prepare(candidate, rules)
         if other.record_id == new.record_id:
             continue
-        total, levels = _weigh(new, other, rules)
+        total, levels, weights = _weigh(new, other, rules, counts)
         if not include_non_matches and _probability(total) < rules.possible:
             continue
-        out.append(
-            _ordered(
-                new.record_id, other.record_id, _match(new, other, rules, total, levels)
-            )
-        )
+        match = _match(new, other, rules, total, levels, weights)
+        out.append(_ordered(new.record_id, other.record_id, match))
     out.sort(key=lambda pair: (-pair.match.score, pair.a, pair.b))
     return out
 
@@ -200,6 +224,8 @@ def scan(
     *,
     include_non_matches: bool = False,
     stats: dict[str, int] | None = None,
+    term_frequencies: bool = False,
+    counts: TermCounts | None = None,
 ) -> Iterator[ScoredPair]:
     """Batch scan: block, then score every candidate pair once.
 
@@ -207,19 +233,27 @@ def scan(
     with the number of records and time near-linearly. Yields ``possible`` and
     ``match`` pairs (all candidate pairs with ``include_non_matches``). ``stats``, if
     given, receives counts: records, keys, oversized_keys, candidates, yielded.
+    ``term_frequencies``: count the terms of the scanned records first and adjust
+    (:mod:`sync.linkage.frequency`); or pass ``counts`` kept elsewhere.
     """
     prepared: list[Prepared] = []
     all_bases = []
     for record in records:
         prepared.append(prepare(record, rules))
         all_bases.append(_bases(_visible(record, rules), rules))
-    counts = stats if stats is not None else {}
-    counts.update(records=len(prepared), candidates=0, yielded=0)
-    for i, j in _candidate_indices(all_bases, rules, counts):
-        counts["candidates"] += 1
+    if term_frequencies and counts is None:
+        counts = TermCounts(rules)
+        for one in prepared:
+            counts.add(one)
+    tally = stats if stats is not None else {}
+    tally.update(records=len(prepared), candidates=0, yielded=0)
+    for i, j in _candidate_indices(all_bases, rules, tally):
+        tally["candidates"] += 1
         a, b = prepared[i], prepared[j]
-        total, levels = _weigh(a, b, rules)
+        total, levels, weights = _weigh(a, b, rules, counts)
         if not include_non_matches and _probability(total) < rules.possible:
             continue
-        counts["yielded"] += 1
-        yield _ordered(a.record_id, b.record_id, _match(a, b, rules, total, levels))
+        tally["yielded"] += 1
+        yield _ordered(
+            a.record_id, b.record_id, _match(a, b, rules, total, levels, weights)
+        )
