@@ -4,6 +4,7 @@
     .venv/bin/python bench/dedup.py fit --seed 1         # estimate weights (tuning seed)
     .venv/bin/python bench/dedup.py speed                # 100,000 outreach records
     .venv/bin/python bench/dedup.py all                  # quality (seed 2) + speed
+    .venv/bin/python bench/dedup.py quality --seed 2 --no-tf  # without term counts
 
 ``quality`` generates the synthetic data set of bench/dedup_data.py, scans it with the
 rule sets in xlsforms/dedup/ and compares the pairs flagged with the truth:
@@ -16,6 +17,10 @@ rule sets in xlsforms/dedup/ and compares the pairs flagged with the truth:
 ``fit`` prints, for each comparison level, log2(m/u): how much more often the level
 occurs among true duplicates than among other candidate pairs of the tuning seed.
 The rule files hold those numbers, rounded. Tune on one seed, report on another.
+
+Scans count term frequencies over the scanned records (``scan(...,
+term_frequencies=True)``: a common name or linkage code weighs less); ``--no-tf``
+scores with the level weights alone, as a caller that passes no counts does.
 
 ``speed`` times a batch scan of 100,000 outreach records (peak RSS from
 ``resource.getrusage``), and the incremental check: one new record's probe keys
@@ -58,6 +63,7 @@ from sync.linkage.record import levels  # noqa: E402
 RULES = ROOT / "xlsforms" / "dedup"
 SECRET = b"bench-secret-not-for-production"
 SIZES = {"outreach_session": 4000, "victim_case": 2000}
+TERM_FREQUENCIES = True  # --no-tf: level weights only (a caller without counts)
 
 
 def _rules(form_id: str):
@@ -102,7 +108,15 @@ def quality(form_id: str, n: int, seed: int, verbose: bool = True) -> dict:
     truth = data.true_pairs()
     stats: dict[str, int] = {}
     started = time.perf_counter()
-    pairs = list(scan(data.records, rules, include_non_matches=True, stats=stats))
+    pairs = list(
+        scan(
+            data.records,
+            rules,
+            include_non_matches=True,
+            stats=stats,
+            term_frequencies=TERM_FREQUENCIES,
+        )
+    )
     elapsed = time.perf_counter() - started
     candidates = {(p.a, p.b) for p in pairs}
     by_decision = {
@@ -216,7 +230,12 @@ def _scored(form_id: str, n: int, seeds: list[int]) -> Iterator[tuple]:
         truth = data.true_pairs()
         records = _by_id(data)
         prepared = {r.record_id: prepare(r, rules) for r in data.records}
-        for pair in scan(data.records, rules, include_non_matches=True):
+        for pair in scan(
+            data.records,
+            rules,
+            include_non_matches=True,
+            term_frequencies=TERM_FREQUENCIES,
+        ):
             key = (pair.a, pair.b)
             group = _consent_group(records, key) if form_id == "victim_case" else ""
             found = levels(prepared[pair.a], prepared[pair.b], rules)
@@ -230,11 +249,15 @@ def fit(form_id: str, n: int, seeds: list[int]) -> None:
     u: dict[str, Counter] = defaultdict(Counter)
     code_m: Counter = Counter()
     code_u: Counter = Counter()
+    date_m: Counter = Counter()
+    date_u: Counter = Counter()
     names = [c.name for c in rules.comparisons]
     for _pair, found, true, group in _scored(form_id, n, seeds):
         target = m if true else u
         for comparison, level in zip(rules.comparisons, found, strict=True):
             target[comparison.name][level] += 1
+        if "id_date" in names and found[names.index("case_code")] != "same":
+            (date_m if true else date_u)[found[names.index("id_date")]] += 1
         if group in CONSENT_GROUPS[1:3]:
             joint = (found[names.index("link_code")], found[names.index("commune")])
             (code_m if true else code_u)[joint] += 1
@@ -259,6 +282,25 @@ def fit(form_id: str, n: int, seeds: list[int]) -> None:
         print(f"{comparison.name}: " + ", ".join(cells))
     if form_id == "victim_case":
         _fit_link_code(rules, code_m, code_u)
+        _fit_given(rules, "id_date", "case codes differ", date_m, date_u)
+
+
+def _fit_given(rules, name: str, where: str, m: Counter, u: Counter) -> None:
+    """log2(m/u) of one comparison's levels on a subset of the candidate pairs.
+
+    The identification date is fitted where the case code does not already decide:
+    a re-sent form has the same day *and* the same case code (+12), so over all pairs
+    ``same_day`` counts that evidence twice.
+    """
+    comparison = next(c for c in rules.comparisons if c.name == name)
+    levels_ = [*comparison.comparator.levels, "missing"]
+    mt, ut = sum(m.values()), sum(u.values())
+    cells = []
+    for level in levels_:
+        mm = (m[level] + 0.5) / (mt + 0.5 * len(levels_))
+        uu = (u[level] + 0.5) / (ut + 0.5 * len(levels_))
+        cells.append(f"{level} = {math.log2(mm / uu):.1f} ({m[level]}/{u[level]})")
+    print(f"{name}, only pairs where {where} ({mt} true, {ut} other): " + ", ".join(cells))
 
 
 def _fit_link_code(rules, m: Counter, u: Counter) -> None:
@@ -359,7 +401,7 @@ def _unblocked(form_id: str, n: int, seeds: list[int]) -> int:
         data = _dataset(form_id, n, seed)
         offered = {
             (p.a, p.b) for p in scan(data.records, rules, include_non_matches=True)
-        }
+        }  # blocking does not depend on the weights
         out += len(data.true_pairs() - offered)
     return out
 
@@ -443,7 +485,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--records", type=int, default=100_000, help="speed: stored records"
     )
+    parser.add_argument(
+        "--no-tf",
+        action="store_true",
+        help="no term-frequency adjustment (the level weights, as without counts)",
+    )
     args = parser.parse_args(argv)
+    global TERM_FREQUENCIES
+    TERM_FREQUENCIES = not args.no_tf
     forms = [args.form] if args.form else list(SIZES)
     seeds = [int(x) for x in args.seeds.split(",")] if args.seeds else [args.seed]
     if args.command in ("quality", "all"):
