@@ -15,6 +15,7 @@ from geo.boundary import (
     BoundaryImport,
     BoundarySet,
     GeometryIssue,
+    commune_neighbours,
     prepare_boundaries,
     read_boundaries,
 )
@@ -93,6 +94,7 @@ __all__ = [
     "assign_sessions",
     "border_communes",
     "build_crosswalk",
+    "commune_neighbours",
     "compute_coverage",
     "coverage_csv",
     "high_risk",

@@ -181,6 +181,23 @@ def prepare_boundaries(
     return BoundaryImport(areas, tuple(issues))
 
 
+def commune_neighbours(areas: gpd.GeoDataFrame) -> dict[str, frozenset[str]]:
+    """Commune code -> the codes of the communes whose polygons it touches.
+
+    ``areas`` as a boundary set stores them (``code`` and polygons). Sharing a border
+    or a corner counts; an island commune has no entry. On the 94 communes of 2025
+    the full and the 50 m simplified polygons give the same 237 pairs.
+    """
+    geoms = areas.geometry.to_numpy()
+    codes = [str(code) for code in areas["code"]]
+    left, right = shapely.STRtree(geoms).query(geoms, predicate="intersects")
+    out: dict[str, set[str]] = {}
+    for i, j in zip(left.tolist(), right.tolist(), strict=True):
+        if codes[i] != codes[j]:
+            out.setdefault(codes[i], set()).add(codes[j])
+    return {code: frozenset(others) for code, others in out.items()}
+
+
 def _read(source: PathLike, layer: str | int | None) -> gpd.GeoDataFrame:
     import pyogrio.errors
 

@@ -2,10 +2,14 @@
 
 Rule sets are ``<DEDUP_RULES_DIR>/<form_id>.toml`` (default ``<XLSFORMS_DIR>/dedup``).
 Each is bound to a secret derived from ``SECRET_KEY`` (HMAC), so the stored blocking
-keys of personal fields are keyed hashes that mean nothing without the server's key.
-Commune adjacency is not bound: the server keeps no adjacency table yet, so the
-``commune`` comparator reads neighbouring communes as ``different`` and blocking
-passes probe the commune itself only (the GPS and village passes still cross borders).
+keys of personal fields are keyed hashes that mean nothing without the server's key,
+and to the commune adjacency of the stored boundary set in force
+(``geo.commune_neighbours`` of its polygons): the ``commune`` comparator then tells a
+neighbouring commune from a distant one, and the ``village_day`` pass probes the
+neighbours too. Without a stored set (the approximate fallback areas are not used for
+this) no commune has neighbours. Adjacency is read when a process first loads the rule
+sets: restart the server after importing a boundary set; the changed blocking
+fingerprint makes ``outreach dedup status`` ask for a scan.
 
 Everything here is cached in ``app.extensions`` (one app per process; tests build one
 per test), including ``forms.id -> xmlFormId``, so the ingest trigger costs a dict
@@ -84,9 +88,10 @@ def _load(config: t.Mapping[str, t.Any]) -> dict[str, RuleSet]:
     if not folder.is_dir():
         return out
     key = secret(config)
+    neighbours = _neighbours()
     for path in sorted(folder.glob("*.toml")):
         try:
-            rules = load_rules(path, secret=key)
+            rules = load_rules(path, neighbours=neighbours, secret=key)
         except RuleSetError as err:
             # A bad rule file must not stop submissions: that form goes unchecked.
             log.error("dedup rules skipped: %s", err)
@@ -96,6 +101,20 @@ def _load(config: t.Mapping[str, t.Any]) -> dict[str, RuleSet]:
             continue
         out[rules.form_id] = rules
     return out
+
+
+def _neighbours() -> dict[str, frozenset[str]]:
+    """Commune adjacency of the stored boundary set in force; none without one."""
+    import geo  # geopandas and shapely: only when rule sets are loaded
+    from server import boundaries
+
+    if not boundaries.list_sets():  # the approximate fallback areas are not used
+        return {}
+    try:
+        return geo.commune_neighbours(boundaries.resolve_set().areas)
+    except (geo.GeoError, ValueError, TypeError):  # never stop submissions for it
+        log.exception("dedup: commune adjacency not bound")
+        return {}
 
 
 def noted_forms() -> set[int]:
