@@ -19,7 +19,7 @@ from flask import Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import aliased
 
-from server import auth, problem
+from server import audit, auth, problem
 from server.api.common import get_form, iso, require, rest_blueprint
 from server.api.odata_filter import compile_filter
 from server.api.odata_rows import (
@@ -150,7 +150,18 @@ def table_view(project_id: int, xml_form_id: str, table: str) -> ResponseReturnV
             body["@odata.nextLink"] = (
                 f"{_base(project_id, xml_form_id)}/Submissions?{urlencode(args)}"
             )
-    return _redacted(jsonify(body), pii)
+    response = _redacted(jsonify(body), pii)
+    if pii and rows and len(schema) > len(_schema(form_def, False)):
+        # a read of personal data, like an export with them (one row per page)
+        audit.log(
+            "submission.read.pii",
+            "form",
+            form.id,
+            actor_id=auth.current().actor_id,
+            details={"via": "odata", "rows": len(rows)},
+        )
+        db.session.commit()
+    return response
 
 
 def _page(conditions: list[t.Any], top: int | None, skip: int) -> list[t.Any]:

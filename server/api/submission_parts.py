@@ -95,9 +95,10 @@ def get_attachment(
     """Stream one attachment of the current version (ETag = md5, 304 when unchanged)."""
     caller = require("submission.read", project_id)
     form = get_form(project_id, xml_form_id)
-    _sub, current = find(form, instance_id)
+    sub, current = find(form, instance_id)
     slot = _slot(current.id, name)
-    if not auth.scope(caller, project_id).pii and _restricted(current, name):
+    personal = _restricted(current, name)
+    if personal and not auth.scope(caller, project_id).pii:
         raise problem.insufficient_rights()
     blob = db.session.get(Blob, slot.blob_sha) if slot.blob_sha else None
     if blob is None:
@@ -106,6 +107,15 @@ def get_attachment(
     response.headers["Content-Disposition"] = (
         f"attachment; filename*=UTF-8''{quote(name, safe='')}"
     )
+    if personal:
+        audit.log(
+            "submission.read.pii",
+            "submission",
+            sub.id,
+            actor_id=caller.actor_id,
+            details={"submissionDefId": current.id, "via": "attachment"},
+        )
+        db.session.commit()
     return response
 
 

@@ -28,7 +28,7 @@ from server.api.shapes import actors_by_id, def_json, submission_json
 from server.db import db
 from server.exports import RESTRICTED_GROUPS
 from server.models import Form, FormDef, Submission, SubmissionDef, utcnow
-from server.redact import redact
+from server.redact import RedactionError, redact
 from server.schemas import SubmissionUpdate
 from sync import Envelope
 
@@ -174,22 +174,28 @@ def get_submission_xml(
     """The current version's exact XML bytes, or redacted ones (see ``xml_response``)."""
     caller = require("submission.read", project_id)
     form = get_form(project_id, xml_form_id)
-    _sub, current = find(form, instance_id)
+    sub, current = find(form, instance_id)
     xml = db.session.execute(
         sa.select(SubmissionDef.xml).where(SubmissionDef.id == current.id)
     ).scalar_one()
-    return xml_response(caller, project_id, bytes(xml), current.sha256)
+    return xml_response(caller, project_id, sub, current, bytes(xml))
 
 
 def xml_response(
-    caller: auth.Auth, project_id: int, xml: bytes, sha256: str
+    caller: auth.Auth,
+    project_id: int,
+    sub: Submission,
+    sub_def: SubmissionDef,
+    xml: bytes,
 ) -> Response:
     """Submission XML as the caller may read it.
 
-    With ``pii.read``: the stored bytes, ETag = their sha256. Without: the restricted
-    groups (``exports.RESTRICTED_GROUPS``) emptied, ``X-Outreach-Redacted: pii``, and
-    an ETag of its own, so no cache mixes the two. This deliberately deviates from
-    Central, which serves the raw XML to every role that may read submissions.
+    With ``pii.read``: the stored bytes, ETag = their sha256, and an audit row
+    ``submission.read.pii`` when a restricted group holds anything. Without: the
+    restricted groups (``exports.RESTRICTED_GROUPS``) emptied,
+    ``X-Outreach-Redacted: pii``, and an ETag of its own, so no cache mixes the two.
+    This deliberately deviates from Central, which serves the raw XML to every role
+    that may read submissions.
     """
     redacted = not auth.scope(caller, project_id).pii
     if redacted:
@@ -197,7 +203,16 @@ def xml_response(
         xml = redact(xml, RESTRICTED_GROUPS)
         etag = hashlib.sha256(xml).hexdigest() + "-redacted"
     else:
-        etag = sha256
+        etag = sub_def.sha256
+        if _personal(xml):
+            audit.log(
+                "submission.read.pii",
+                "submission",
+                sub.id,
+                actor_id=caller.actor_id,
+                details={"submissionDefId": sub_def.id, "via": "xml"},
+            )
+            db.session.commit()
     response = Response(xml, content_type="application/xml; charset=utf-8")
     if redacted:
         response.headers["X-Outreach-Redacted"] = "pii"
@@ -205,6 +220,14 @@ def xml_response(
     response.headers["Cache-Control"] = "private, no-cache"
     response.vary.update(("Authorization", "Cookie"))
     return response.make_conditional(request)
+
+
+def _personal(xml: bytes) -> bool:
+    """Whether a restricted group holds anything (unreadable XML counts as yes)."""
+    try:
+        return redact(xml, RESTRICTED_GROUPS) != xml
+    except RedactionError:
+        return True
 
 
 @bp.get(ONE)

@@ -280,3 +280,54 @@ def test_viewer_cannot_download_a_restricted_file(app, admin, seed, as_role):
     assert_problem(viewer.get(f"{files}/nothing.jpg"), 404.1)
     assert manager.get(f"{files}/card.jpg").data == b"card.jpg"
     assert admin.get(f"{files}/card.jpg").data == b"card.jpg"
+
+
+# --- reads of personal data are audited ---------------------------------------------
+
+
+def _pii_reads(app) -> list[tuple[str, dict]]:  # type: ignore[no-untyped-def]
+    from server.models import Audit
+
+    with app.app_context():
+        return [
+            (actee_type, details)
+            for actee_type, details in db.session.execute(
+                sa.select(Audit.actee_type, Audit.details)
+                .where(Audit.action == "submission.read.pii")
+                .order_by(Audit.id)
+            )
+        ]
+
+
+def test_reads_of_personal_data_are_audited(
+    app,
+    client,
+    mission,  # noqa: F811
+    viewer,
+    manager,
+):
+    consent, _ = _send(client, mission, dict(md.VICTIM_WITH_CONSENT))
+    anonymous, _ = _send(client, mission, dict(md.VICTIM_WITHOUT_CONSENT))
+    viewer.get(f"{_url(mission, consent)}.xml")
+    viewer.get(_feed(mission) + "/Submissions")
+    manager.get(f"{_url(mission, anonymous)}.xml")  # the link group says "declined"
+    assert len(_pii_reads(app)) == 1
+    manager.get(f"{_url(mission, consent)}.xml")
+    manager.get(_feed(mission) + "/Submissions")
+    reads = _pii_reads(app)
+    assert [(t, d["via"]) for t, d in reads] == [
+        ("submission", "xml"),
+        ("submission", "xml"),
+        ("form", "odata"),
+    ]
+    assert reads[-1][1]["rows"] == 2
+    assert not [v for v in md.PII_VALUES if v in str(reads)]
+
+
+def test_restricted_file_downloads_are_audited(app, admin, seed, as_role):
+    files = _id_card_submission(app, admin, seed)
+    manager = as_role("manager")
+    assert manager.get(f"{files}/house.jpg").status_code == 200
+    assert _pii_reads(app) == []
+    assert manager.get(f"{files}/card.jpg").status_code == 200
+    assert [d["via"] for _t, d in _pii_reads(app)] == ["attachment"]
