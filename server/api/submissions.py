@@ -205,14 +205,7 @@ def xml_response(
     else:
         etag = sub_def.sha256
         if _personal(xml):
-            audit.log(
-                "submission.read.pii",
-                "submission",
-                sub.id,
-                actor_id=caller.actor_id,
-                details={"submissionDefId": sub_def.id, "via": "xml"},
-            )
-            db.session.commit()
+            audit_pii_read(caller, "submission", sub.id, sub_def.id, "xml")
     response = Response(xml, content_type="application/xml; charset=utf-8")
     if redacted:
         response.headers["X-Outreach-Redacted"] = "pii"
@@ -220,6 +213,28 @@ def xml_response(
     response.headers["Cache-Control"] = "private, no-cache"
     response.vary.update(("Authorization", "Cookie"))
     return response.make_conditional(request)
+
+
+def audit_pii_read(
+    caller: auth.Auth,
+    actee_type: str,
+    actee_id: int,
+    def_id: int | None,
+    via: str,
+    **counts: int,
+) -> None:
+    """Record (and commit) a read of personal data: ids, counts and the door only."""
+    details: dict[str, t.Any] = {"via": via, **counts}
+    if def_id is not None:
+        details["submissionDefId"] = def_id
+    audit.log(
+        "submission.read.pii",
+        actee_type,
+        actee_id,
+        actor_id=caller.actor_id,
+        details=details,
+    )
+    db.session.commit()
 
 
 def _personal(xml: bytes) -> bool:
