@@ -61,6 +61,7 @@ class TermCounts:
     """
 
     def __init__(self, rules: RuleSet):
+        self.rules = rules
         self.form_id = rules.form_id
         self._tf = [
             (i, c) for i, c in enumerate(rules.comparisons) if c.tf is not None
@@ -108,13 +109,27 @@ class TermCounts:
                 self.scoped[i][scope, term] += sign * share
                 self.scope_totals[i][scope] += sign * share
 
-    def add(self, record: Prepared) -> None:
-        """Count one record (prepared for the same rule set)."""
-        self._change(record, 1.0)
+    def add(self, record: Record | Prepared) -> None:
+        """Count one record (a stored or arriving submission)."""
+        self._change(prepare(record, self.rules), 1.0)
 
-    def remove(self, record: Prepared) -> None:
-        """Uncount one record (a deleted or edited submission)."""
-        self._change(record, -1.0)
+    def remove(self, record: Record | Prepared) -> None:
+        """Uncount one record (a deleted submission, or the old version of an edit)."""
+        self._change(prepare(record, self.rules), -1.0)
+
+    def check(self, rules: RuleSet) -> None:
+        """Refuse counts made for another form or another list of comparisons.
+
+        :raises ValueError: the counts do not fit ``rules``.
+        """
+        if rules.form_id != self.form_id or [c.name for c in rules.comparisons] != [
+            c.name for c in self.rules.comparisons
+        ]:
+            raise ValueError(
+                f"term counts of {self.form_id!r} (rule set version "
+                f"{self.rules.version}) do not fit {rules.form_id!r} version "
+                f"{rules.version}"
+            )
 
     def share(
         self, i: int, term: Hashable, scope: Hashable | None, leave_out: float
@@ -172,5 +187,5 @@ def count_terms(
     """Count the terms of ``records`` for every comparison with a ``tf`` table."""
     counts = TermCounts(rules)
     for record in records:
-        counts.add(prepare(record, rules))
+        counts.add(record)
     return counts

@@ -181,6 +181,8 @@ def score(
 
     :raises FormMismatchError: a record belongs to another form.
     """
+    if counts is not None:
+        counts.check(rules)
     pa, pb = prepare(a, rules), prepare(b, rules)
     return _match(pa, pb, rules, *_weigh(pa, pb, rules, counts))
 
@@ -203,6 +205,8 @@ def score_against(
     ``counts``: as in :func:`score`; they must include ``record`` and every stored
     record (the pair's own two records are left out when a share is read).
     """
+    if counts is not None:
+        counts.check(rules)
     new = prepare(record, rules)
     out = []
     for candidate in candidates:
@@ -241,7 +245,9 @@ def scan(
     for record in records:
         prepared.append(prepare(record, rules))
         all_bases.append(_bases(_visible(record, rules), rules))
-    if term_frequencies and counts is None:
+    if counts is not None:
+        counts.check(rules)
+    elif term_frequencies:
         counts = TermCounts(rules)
         for one in prepared:
             counts.add(one)
