@@ -3,6 +3,7 @@
     .venv/bin/python bench/dedup_server.py                   # SQLite file, temp dir
     .venv/bin/python bench/dedup_server.py --database-url postgresql://…/bench
     .venv/bin/python bench/dedup_server.py --scan            # also time `dedup scan`
+    .venv/bin/python bench/dedup_server.py --scan --boundaries FILE  # with adjacency
     .venv/bin/python bench/dedup_server.py --scan-only --database-url URL  # rescan
 
 The data set is bench/dedup_data.py's outreach sessions (seed 3, as ``bench/dedup.py
@@ -19,12 +20,17 @@ wall-clock, so a busy machine inflates them. The CPU time of the benchmark proce
 during the check is printed too: on SQLite it is all of the work, on PostgreSQL all but
 the server's share.
 
+``--boundaries`` imports a commune polygon file first, as a deployed server has one:
+the rule sets then bind its adjacency (``village_day`` probes neighbouring communes,
+the ``commune`` comparator knows a neighbour), as ``bench/dedup.py speed`` does.
 ``--scan`` then runs the real command, ``outreach dedup scan --form outreach_session``,
-in a child process and reports its wall-clock time, CPU time (user + system) and peak
-resident memory (``ru_maxrss``), plus a digest of the stored pairs (ids, decision,
-score, reasons), so two implementations can be shown to store the same result.
-``--scan-only`` skips the preload and the arrivals and rescans a database a previous
-run filled (the SQLite file stays in its temp dir).
+in a child process, twice: a rescan (every key already stored, as after new weights)
+and a first scan (every key dropped first, as before dedup was set up or after new
+blocking rules); ``--scans`` picks. Each reports the child's wall-clock time, CPU time
+(user + system) and peak resident memory (``ru_maxrss``), plus a digest of the stored
+pairs (ids, decision, score, reasons), so two implementations can be shown to store
+the same result. ``--scan-only`` skips the preload and the arrivals and scans a
+database a previous run filled (the SQLite file stays in its temp dir).
 
 **PostgreSQL: the target database is emptied (DROP SCHEMA public CASCADE).** Never
 point it at a database holding anything you want to keep.
@@ -362,6 +368,11 @@ def main() -> None:
     parser.add_argument("--database-url", help="default: a SQLite file in a temp dir")
     parser.add_argument("--scan", action="store_true", help="also time a full scan")
     parser.add_argument(
+        "--boundaries",
+        help="commune polygons to import first (the server binds their adjacency), "
+        "e.g. ../shared/data/danang2025_communes_simplified.geojson",
+    )
+    parser.add_argument(
         "--scan-only",
         action="store_true",
         help="only scan the database a previous run filled (--database-url)",
@@ -415,7 +426,13 @@ def main() -> None:
 
     with app.app_context():
         dialect = db.engine.dialect.name
+        if args.boundaries:  # before the rule sets load: they bind its adjacency
+            from server import boundaries
+
+            boundaries.import_boundary_set(args.boundaries, name="bench communes")
+            db.session.commit()
         rules = dedup.rules_for(FORM)
+        neighbours = sum(len(v) for v in rules.neighbours.values()) // 2
         form_id, def_id = _form()
         n_keys, load_s = _preload(stored, form_id, def_id, rules)
         plan = _plan(form_id)
@@ -441,7 +458,8 @@ def main() -> None:
         )
     print(
         f"\n## dedup_server: {dialect}, {len(stored):,} stored outreach sessions, "
-        f"{len(arrivals):,} arrivals (data generated in {generated:.1f} s)\n"
+        f"{len(arrivals):,} arrivals (data generated in {generated:.1f} s), "
+        f"{neighbours} pairs of neighbouring communes bound\n"
     )
     print("| what | figure |")
     print("|---|---|")
