@@ -330,48 +330,28 @@ def commune_of(target: FormTarget, envelope: Envelope) -> str | None:
     return values[0][:16] if values else None
 
 
-def _insert_def(
-    submission_id: int,
-    target: FormTarget,
-    envelope: Envelope,
-    xml: bytes,
-    draft: bool,
-    meta: dict[str, t.Any],
-    now: t.Any,
-) -> int:
-    return store.insert_def(
-        submission_id=submission_id,
+def _version(target, envelope, xml, draft, meta) -> store.NewVersion:  # type: ignore[no-untyped-def]
+    return store.NewVersion(
         form_id=target.form_id,
-        draft=draft,
         form_def_id=target.form_def_id,
+        draft=draft,
         instance_id=envelope.instance_id,
         deprecated_id=envelope.deprecated_id,
         instance_name=envelope.instance_name,
         commune=commune_of(target, envelope),
         xml=xml,
         sha256=envelope.sha256,
-        current=True,
         submitter_id=meta["actor_id"],
         device_id=meta["device_id"],
         user_agent=meta["user_agent"],
-        created_at=now,
+        now=utcnow(),
     )
 
 
 def _create(target, envelope, xml, expected, arrived, draft, meta) -> IngestResult:  # type: ignore[no-untyped-def]
     submission_id, _def_id = store.create_submission(
         store.NewSubmission(
-            form_id=target.form_id,
-            form_def_id=target.form_def_id,
-            draft=draft,
-            instance_id=envelope.instance_id,
-            instance_name=envelope.instance_name,
-            commune=commune_of(target, envelope),
-            xml=xml,
-            sha256=envelope.sha256,
-            submitter_id=meta["actor_id"],
-            device_id=meta["device_id"],
-            user_agent=meta["user_agent"],
+            version=_version(target, envelope, xml, draft, meta),
             slots={n: (arrived[n].sha256 if n in arrived else None) for n in expected},
             blobs=list(arrived.values()),
             job_kinds=jobs.kinds_for_version(target),
@@ -381,7 +361,6 @@ def _create(target, envelope, xml, expected, arrived, draft, meta) -> IngestResu
                 "attachments": len(arrived),
                 "expected": len(expected),
             },
-            now=utcnow(),
         )
     )
     return IngestResult(
@@ -399,17 +378,18 @@ def _fill(def_id: int, arrived: Mapping[str, blobs.BlobInfo]) -> tuple[str, ...]
 
 
 def _edit(target, envelope, xml, expected, arrived, draft, meta, old) -> IngestResult:  # type: ignore[no-untyped-def]
-    now = utcnow()
+    version = _version(target, envelope, xml, draft, meta)
+    now = version.now
     if not store.demote_def(old.id):
         raise _Retry()
-    def_id = _insert_def(old.submission_id, target, envelope, xml, draft, meta, now)
+    def_id = store.insert_version(old.submission_id, version)
     previous = store.slots(old.id)
     store.insert_slots(
         def_id,
         {n: (arrived[n].sha256 if n in arrived else previous.get(n)) for n in expected},
         now,
     )
-    store.mark_edited(old.submission_id, now, commune_of(target, envelope))
+    store.mark_edited(old.submission_id, now, version.commune)
     jobs.enqueue_for_version(target, def_id)
     audit.log(
         "submission.update.version",

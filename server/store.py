@@ -329,7 +329,8 @@ WITH b AS (
                                  instance_id, deprecated_id, instance_name, commune,
                                  xml, sha256, current, submitter_id, device_id,
                                  user_agent, created_at)
-    SELECT s.id, %(form_id)s, %(draft)s, %(form_def_id)s, %(instance_id)s, NULL,
+    SELECT s.id, %(form_id)s, %(draft)s, %(form_def_id)s, %(instance_id)s,
+           CAST(%(deprecated_id)s AS varchar),
            CAST(%(instance_name)s AS text), CAST(%(commune)s AS varchar), %(xml)s, %(sha256)s,
            true, CAST(%(submitter_id)s AS integer), CAST(%(device_id)s AS varchar),
            CAST(%(user_agent)s AS text), %(now)s
@@ -355,13 +356,14 @@ SELECT d.submission_id, d.id FROM d
 """
 
 
-class NewSubmission(t.NamedTuple):
-    """Everything stored for a new submission (ingest's ``Outcome.NEW``)."""
+class NewVersion(t.NamedTuple):
+    """A submission version to store (the first, or an edit naming ``deprecated_id``)."""
 
     form_id: int
     form_def_id: int
     draft: bool
     instance_id: str
+    deprecated_id: str | None
     instance_name: str | None
     commune: str | None
     xml: bytes
@@ -369,13 +371,39 @@ class NewSubmission(t.NamedTuple):
     submitter_id: int | None
     device_id: str | None
     user_agent: str | None
-    slots: Mapping[
-        str, str | None
-    ]  # expected attachment name → blob sha (None: missing)
+    now: dt.datetime
+
+
+def insert_version(submission_id: int, v: NewVersion) -> int:
+    """Insert a current version of a submission; returns its id."""
+    return insert_def(
+        submission_id=submission_id,
+        form_id=v.form_id,
+        draft=v.draft,
+        form_def_id=v.form_def_id,
+        instance_id=v.instance_id,
+        deprecated_id=v.deprecated_id,
+        instance_name=v.instance_name,
+        commune=v.commune,
+        xml=v.xml,
+        sha256=v.sha256,
+        current=True,
+        submitter_id=v.submitter_id,
+        device_id=v.device_id,
+        user_agent=v.user_agent,
+        created_at=v.now,
+    )
+
+
+class NewSubmission(t.NamedTuple):
+    """Everything stored for a new submission (ingest's ``Outcome.NEW``)."""
+
+    version: NewVersion
+    # expected attachment name → blob sha (None: not received yet)
+    slots: Mapping[str, str | None]
     blobs: t.Sequence[t.Any]  # BlobInfo of the attachments that arrived
     job_kinds: t.Sequence[str]
     audit_details: dict[str, t.Any]
-    now: dt.datetime
 
 
 def create_submission(new: NewSubmission) -> tuple[int, int]:
@@ -385,26 +413,16 @@ def create_submission(new: NewSubmission) -> tuple[int, int]:
     both ends); on SQLite, where a statement costs ~0.1 ms in process, the same rows
     one statement at a time.
     """
+    v, now = new.version, new.version.now
     conn = _conn()
     if conn.dialect.name == "postgresql":
         with execute_pg(
             CREATE_SUBMISSION_PG,
             {
-                "now": new.now,
+                **v._asdict(),
                 "blob_shas": [b.sha256 for b in new.blobs],
                 "blob_md5s": [b.md5 for b in new.blobs],
                 "blob_sizes": [b.size for b in new.blobs],
-                "form_id": new.form_id,
-                "form_def_id": new.form_def_id,
-                "draft": new.draft,
-                "instance_id": new.instance_id,
-                "instance_name": new.instance_name,
-                "commune": new.commune,
-                "xml": new.xml,
-                "sha256": new.sha256,
-                "submitter_id": new.submitter_id,
-                "device_id": new.device_id,
-                "user_agent": new.user_agent,
                 "slot_names": list(new.slots),
                 "slot_shas": list(new.slots.values()),
                 "job_kinds": list(new.job_kinds),
@@ -416,33 +434,17 @@ def create_submission(new: NewSubmission) -> tuple[int, int]:
     for info in new.blobs:
         record_blob(info.sha256, info.md5, info.size, None)
     submission_id = insert_submission(
-        form_id=new.form_id,
-        instance_id=new.instance_id,
-        draft=new.draft,
-        submitter_id=new.submitter_id,
-        device_id=new.device_id,
+        form_id=v.form_id,
+        instance_id=v.instance_id,
+        draft=v.draft,
+        submitter_id=v.submitter_id,
+        device_id=v.device_id,
         review_state="received",
-        commune=new.commune,
-        created_at=new.now,
+        commune=v.commune,
+        created_at=now,
     )
-    def_id = insert_def(
-        submission_id=submission_id,
-        form_id=new.form_id,
-        draft=new.draft,
-        form_def_id=new.form_def_id,
-        instance_id=new.instance_id,
-        deprecated_id=None,
-        instance_name=new.instance_name,
-        commune=new.commune,
-        xml=new.xml,
-        sha256=new.sha256,
-        current=True,
-        submitter_id=new.submitter_id,
-        device_id=new.device_id,
-        user_agent=new.user_agent,
-        created_at=new.now,
-    )
-    insert_slots(def_id, new.slots, new.now)
+    def_id = insert_version(submission_id, v)
+    insert_slots(def_id, new.slots, now)
     if new.job_kinds:
         conn.execute(
             INSERT_JOB,
@@ -452,7 +454,7 @@ def create_submission(new: NewSubmission) -> tuple[int, int]:
                     "submission_def_id": def_id,
                     "payload": None,
                     "run_after": None,
-                    "created_at": new.now,
+                    "created_at": now,
                     "attempts": 0,
                     "failed": False,
                 }
@@ -460,11 +462,11 @@ def create_submission(new: NewSubmission) -> tuple[int, int]:
             ],
         )
     insert_audit(
-        actor_id=new.submitter_id,
+        actor_id=v.submitter_id,
         action="submission.create",
         actee_type="submission",
         actee_id=str(submission_id),
         details=new.audit_details,
-        logged_at=new.now,
+        logged_at=now,
     )
     return submission_id, def_id
