@@ -98,6 +98,11 @@ def _post(parts: list[tuple[str, str | None, bytes]], boundary: str = "b0uNd") -
     return out + f"--{boundary}--\r\n".encode()
 
 
+def _read(body: bytes, tmp_path, **limits):  # type: ignore[no-untyped-def]
+    limits.setdefault("max_xml_bytes", 100)
+    return multipart.read(io.BytesIO(body), b"b0uNd", tmp_root=tmp_path, **limits)
+
+
 def test_read_streams_files_to_temp_and_keeps_xml_in_memory(tmp_path) -> None:  # type: ignore[no-untyped-def]
     photo = random.Random(1).randbytes(200_000)
     body = _post(
@@ -108,9 +113,7 @@ def test_read_streams_files_to_temp_and_keeps_xml_in_memory(tmp_path) -> None:  
             ("extra.bin", "extra.bin", b"not expected"),
         ]
     )
-    got = multipart.read(
-        io.BytesIO(body), b"b0uNd", tmp_root=tmp_path, max_xml_bytes=1000
-    )
+    got = _read(body, tmp_path, max_xml_bytes=1000)
     assert got.xml == b"<data id='f'/>"
     assert [name for name, _part in got.parts] == ["photo.jpg", "extra.bin"]
     assert len(list((tmp_path / "tmp").iterdir())) == 2
@@ -131,37 +134,21 @@ def test_truncated_body_leaves_no_temp_files(tmp_path) -> None:  # type: ignore[
         ]
     )
     with pytest.raises(ValueError):
-        multipart.read(
-            io.BytesIO(body[:70_000]), b"b0uNd", tmp_root=tmp_path, max_xml_bytes=100
-        )
+        _read(body[:70_000], tmp_path)
     assert list((tmp_path / "tmp").iterdir()) == []
 
 
 def test_xml_is_bounded_and_plain_fields_too(tmp_path) -> None:  # type: ignore[no-untyped-def]
     body = _post([("xml_submission_file", "s.xml", b"<" * 5000)])
-    got = multipart.read(
-        io.BytesIO(body), b"b0uNd", tmp_root=tmp_path, max_xml_bytes=100
-    )
+    got = _read(body, tmp_path)
     assert got.xml == b"<" * 101  # one more than allowed: the caller refuses it
     body = _post([("note", None, b"n" * 5000)])
     with pytest.raises(RequestEntityTooLarge):
-        multipart.read(
-            io.BytesIO(body),
-            b"b0uNd",
-            tmp_root=tmp_path,
-            max_xml_bytes=100,
-            max_field_bytes=1000,
-        )
+        _read(body, tmp_path, max_field_bytes=1000)
 
 
 def test_too_many_parts_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
     body = _post([(f"f{n}", f"f{n}", b"x") for n in range(20)])
     with pytest.raises(RequestEntityTooLarge):
-        multipart.read(
-            io.BytesIO(body),
-            b"b0uNd",
-            tmp_root=tmp_path,
-            max_xml_bytes=100,
-            max_parts=5,
-        )
+        _read(body, tmp_path, max_parts=5)
     assert list((tmp_path / "tmp").iterdir()) == []
