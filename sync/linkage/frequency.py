@@ -79,7 +79,7 @@ class TermCounts:
         }
         self._config = {i: c.tf for i, c in self._tf}
         self._comparators = {i: c.comparator for i, c in self._tf}
-        self._reference: dict[int, float] = {}
+        self._reference: dict[int, tuple[float, float]] = {}  # (value, at total)
 
     def __bool__(self) -> bool:
         return any(self.totals.values())
@@ -101,7 +101,6 @@ class TermCounts:
                 yield i, scope, term, share
 
     def _change(self, record: Prepared, sign: float) -> None:
-        self._reference.clear()
         for i, scope, term, share in self._entries(record):
             self.terms[i][term] += sign * share
             self.totals[i] += sign * share
@@ -149,19 +148,27 @@ class TermCounts:
         return (n + tf.smoothing * form_share) / (size + tf.smoothing)
 
     def reference(self, i: int) -> float:
-        """The geometric mean share of each record's own term (itself left out)."""
-        if i not in self._reference:
-            logs = weight = 0.0
-            if self._config[i].scope is None:
-                items = (((None, term), n) for term, n in self.terms[i].items())
-            else:
-                items = self.scoped[i].items()
-            for (scope, term), count in items:
-                if count > 0:
-                    logs += count * math.log2(self.share(i, term, scope, 1.0))
-                    weight += count
-            self._reference[i] = 2.0 ** (logs / weight) if weight else 1.0
-        return self._reference[i]
+        """The geometric mean share of each record's own term (itself left out).
+
+        It takes a pass over every counted term, so it is kept until the number of
+        counted records has changed by more than 1 % (one arrival among 100,000
+        stored moves it by far less than the rounding of any weight).
+        """
+        cached = self._reference.get(i)
+        if cached is not None and abs(self.totals[i] - cached[1]) <= 0.01 * cached[1]:
+            return cached[0]
+        logs = weight = 0.0
+        if self._config[i].scope is None:
+            items = (((None, term), n) for term, n in self.terms[i].items())
+        else:
+            items = self.scoped[i].items()
+        for (scope, term), count in items:
+            if count > 0:
+                logs += count * math.log2(self.share(i, term, scope, 1.0))
+                weight += count
+        value = 2.0 ** (logs / weight) if weight else 1.0
+        self._reference[i] = (value, self.totals[i])
+        return value
 
     def adjustment(self, i: int, a: Prepared, b: Prepared, level: str) -> float:
         """Bits to add to comparison ``i``'s level weight for this pair (0: none)."""
