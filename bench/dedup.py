@@ -300,7 +300,9 @@ def _fit_given(rules, name: str, where: str, m: Counter, u: Counter) -> None:
         mm = (m[level] + 0.5) / (mt + 0.5 * len(levels_))
         uu = (u[level] + 0.5) / (ut + 0.5 * len(levels_))
         cells.append(f"{level} = {math.log2(mm / uu):.1f} ({m[level]}/{u[level]})")
-    print(f"{name}, only pairs where {where} ({mt} true, {ut} other): " + ", ".join(cells))
+    print(
+        f"{name}, only pairs where {where} ({mt} true, {ut} other): " + ", ".join(cells)
+    )
 
 
 def _fit_link_code(rules, m: Counter, u: Counter) -> None:

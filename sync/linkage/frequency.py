@@ -63,9 +63,7 @@ class TermCounts:
     def __init__(self, rules: RuleSet):
         self.rules = rules
         self.form_id = rules.form_id
-        self._tf = [
-            (i, c) for i, c in enumerate(rules.comparisons) if c.tf is not None
-        ]
+        self._tf = [(i, c) for i, c in enumerate(rules.comparisons) if c.tf is not None]
         # per comparison index: term -> count, and (scope, term) -> count
         self.terms: dict[int, dict[Hashable, float]] = {
             i: defaultdict(float) for i, _ in self._tf
@@ -188,9 +186,7 @@ class TermCounts:
         return max(-tf.cap, min(tf.cap, bits))
 
 
-def count_terms(
-    records: Iterable[Record | Prepared], rules: RuleSet
-) -> TermCounts:
+def count_terms(records: Iterable[Record | Prepared], rules: RuleSet) -> TermCounts:
     """Count the terms of ``records`` for every comparison with a ``tf`` table."""
     counts = TermCounts(rules)
     for record in records:
