@@ -17,13 +17,11 @@ from xml.etree.ElementTree import Element
 
 from defusedxml.ElementTree import fromstring
 
+from server.exports import PII_GROUP, RESTRICTED_GROUPS  # noqa: F401  (one definition)
 from sync import local_name
 
 _ITEXT = re.compile(r"jr:itext\(\s*'([^']+)'\s*\)")
 _LANG_CODE = re.compile(r"\(([a-z]{2,3})\)\s*$")
-PII_GROUP = "pii"
-# restricted like pii: victim_case's linkage code (the same set as server/exports.py)
-RESTRICTED_GROUPS = frozenset({PII_GROUP, "link"})
 
 
 @dataclass(slots=True)
