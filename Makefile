@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8080
-WORKERS ?= 4
+WORKERS ?=
 STAMP  := $(VENV)/.installed
 
 .PHONY: run test venv clean lint
@@ -20,7 +20,7 @@ venv: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/outreach setup
-	$(BIN)/outreach serve --bind $(HOST):$(PORT) --workers $(WORKERS)
+	$(BIN)/outreach serve --bind $(HOST):$(PORT) $(if $(WORKERS),--workers $(WORKERS))
 
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)

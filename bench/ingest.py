@@ -671,9 +671,9 @@ class Bench:
             "serve",
             "--bind",
             f"127.0.0.1:{self.port}",
-            "--workers",
-            str(self.args.workers),
         ]
+        if self.args.workers is not None:
+            argv += ["--workers", str(self.args.workers)]
         if self.args.threads is not None:
             argv += ["--threads", str(self.args.threads)]
         log(f"{self.kind}: {' '.join(argv[1:])}")
@@ -1044,7 +1044,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "http: POST through the server at concurrency 16",
     )
     p.add_argument("--payload", choices=["none", "attachment", "both"], default="both")
-    p.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="gunicorn workers (default: outreach serve's own, the number of CPUs)",
+    )
     p.add_argument(
         "--threads",
         type=int,
@@ -1136,7 +1141,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.argv[1:] if argv is None else argv
     )
     text = (
-        f"{command.strip()}\n\nmachine: {info}\nworkers: {args.workers}, threads: "
+        f"{command.strip()}\n\nmachine: {info}\nworkers: {args.workers or 'serve default (CPUs)'}, threads: "
         f"{args.threads or 'serve default'}\n\n{table(results)}\n"
     )
     print(text)

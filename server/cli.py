@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -38,7 +40,13 @@ def _fail(message: str) -> None:
 
 @main.command("serve")
 @click.option("--bind", default="127.0.0.1:8080", show_default=True, help="HOST:PORT")
-@click.option("--workers", default=4, show_default=True, type=int)
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="gunicorn worker processes [default: the number of CPUs, at least 2]. "
+    "More processes than CPUs cost CPU per request (bench/README.md).",
+)
 @click.option(
     "--threads",
     default=8,
@@ -47,9 +55,12 @@ def _fail(message: str) -> None:
     help="Threads per worker: slow phone uploads must not block the server.",
 )
 @click.option("--timeout", default=300, show_default=True, type=int)
-def serve(bind: str, workers: int, threads: int, timeout: int) -> None:
+def serve(bind: str, workers: int | None, threads: int, timeout: int) -> None:
     """Serve with gunicorn (production)."""
     from gunicorn.app.base import BaseApplication
+
+    if workers is None:
+        workers = max(2, os.cpu_count() or 2)
 
     class _App(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
@@ -73,6 +84,12 @@ def serve(bind: str, workers: int, threads: int, timeout: int) -> None:
     def post_worker_init(worker) -> None:  # type: ignore[no-untyped-def]
         from server import jobs
 
+        # Everything loaded so far (app, models, compiled statements) lives as long as
+        # the worker: keep it out of the collector's full passes, which otherwise walk
+        # it every few seconds under load and stall all of the worker's threads; and
+        # collect the young generation less often (one pass per request by default).
+        gc.freeze()
+        gc.set_threshold(10_000, 50, 100)
         jobs.start_worker(worker.wsgi)
 
     _App().run()
