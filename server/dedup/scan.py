@@ -38,14 +38,21 @@ _keys, _pairs = DedupKey.__table__, DedupPair.__table__
 _subs, _defs = Submission.__table__, SubmissionDef.__table__
 _BATCH = 2000  # rows fetched, parsed and keyed at a time
 
+# As an IN (subquery), not a join: SQLite then walks submission_defs by its
+# (submission_id, current) index in order instead of sorting every XML document in a
+# temporary b-tree (0.3 s instead of 0.7 s warm, 0.6 s instead of 1.6 s cold, for
+# 101,000); PostgreSQL merges both primary-key orders either way.
 CURRENT_XML_OF_FORM = (
     sa.select(_defs.c.submission_id, _defs.c.xml)
-    .select_from(_defs.join(_subs, _subs.c.id == _defs.c.submission_id))
     .where(
-        _subs.c.form_id == p("form_id"),
         _defs.c.current.is_(True),
-        _subs.c.deleted_at.is_(None),
-        _subs.c.draft.is_(False),
+        _defs.c.submission_id.in_(
+            sa.select(_subs.c.id).where(
+                _subs.c.form_id == p("form_id"),
+                _subs.c.deleted_at.is_(None),
+                _subs.c.draft.is_(False),
+            )
+        ),
     )
     .order_by(_defs.c.submission_id)
 )
