@@ -1,12 +1,17 @@
 """The batch scan (``outreach dedup scan``): every key and pair of a form, recomputed.
 
-One statement drops the form's keys and one its pairs; one streamed query (a
-server-side cursor on PostgreSQL) reads the current XML of every live submission in
-id order; each batch of records has its keys written in bulk (``COPY`` on
-PostgreSQL, one ``executemany`` on SQLite) and goes on to ``sync.linkage.scan``,
-which blocks and scores them in memory. Memory grows with the number of submissions
-(one parsed copy each, held by the engine), never with the number of pairs, and no
-batch of XML is kept once parsed.
+One statement drops the form's pairs; one streamed query (a server-side cursor on
+PostgreSQL) reads the current XML of every live submission in id order; each batch
+of records has its keys brought up to date (only those that changed are deleted and
+written, in bulk: ``COPY`` on PostgreSQL, one ``executemany`` on SQLite) and goes on
+to ``sync.linkage.scan``, which blocks and scores them in memory. Memory grows with
+the number of submissions (one parsed copy each, held by the engine), never with the
+number of pairs, and no batch of XML is kept once parsed.
+
+On PostgreSQL the XML and the stored keys are read over a second connection while a
+thread writes on the scan's own, so the scan sees committed submissions only (the
+command commits before each form; a caller must too). Checks of the form wait on
+its advisory lock meanwhile, so no key of the form changes under the scan.
 
 The pairs are those of ``sync.linkage.scan`` over ``record_from_xml`` of each
 current version (``tests/dedup/test_scan.py``): records go in in id order, so the
