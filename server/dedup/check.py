@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy import bindparam as p
 
 from server.db import db
-from server.dedup import instance
+from server.dedup import instance, terms
 from server.dedup.rules import noted_forms, rules_for, xml_form_id
 from server.dedup_models import DedupForm, DedupKey, DedupPair
 from server.models import Submission, SubmissionDef, utcnow
@@ -35,6 +35,7 @@ from sync.linkage import (
     Record,
     RuleSet,
     ScoredPair,
+    TermCounts,
     blocking_keys,
     probe_keys,
     score,
@@ -134,8 +135,13 @@ def check_submission(submission_id: int) -> CheckResult | None:
     ids = candidate_ids(sub.form_id, probe_keys(record, rules), rules.max_block)
     ids.discard(submission_id)
     candidates = _records(sorted(ids), rules) if ids else []
+    counts = terms.counts_for(sub.form_id, rules, record)
     scored = _oriented(
-        record, candidates, score_against(record, candidates, rules), rules
+        record,
+        candidates,
+        score_against(record, candidates, rules, counts=counts),
+        rules,
+        counts,
     )
     _insert_pairs(sub.form_id, scored, rules)
     return CheckResult(submission_id, len(keys), len(candidates), len(scored))
@@ -197,7 +203,11 @@ def _note_rules(form_id: int, rules: RuleSet) -> None:
 
 
 def _oriented(
-    new: Record, candidates: list[Record], pairs: list[ScoredPair], rules: RuleSet
+    new: Record,
+    candidates: list[Record],
+    pairs: list[ScoredPair],
+    rules: RuleSet,
+    counts: TermCounts | None = None,
 ) -> list[ScoredPair]:
     """Pairs whose reasons read from ``a`` (the older submission) to ``b``.
 
@@ -214,7 +224,9 @@ def _oriented(
             out.append(pair)
         else:
             other = by_id[pair.a]
-            out.append(ScoredPair(pair.a, pair.b, score(other, new, rules)))
+            out.append(
+                ScoredPair(pair.a, pair.b, score(other, new, rules, counts=counts))
+            )
     return out
 
 

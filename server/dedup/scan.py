@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy import bindparam as p
 
 from server.db import db
-from server.dedup import instance
+from server.dedup import instance, terms
 from server.dedup.check import _insert_pairs, _lock
 from server.dedup.rules import rules_for
 from server.dedup_models import DedupForm, DedupKey, DedupPair
@@ -121,7 +121,13 @@ def scan_form(form_id: int) -> ScanResult | None:
             counts["match" if pair.match.decision == MATCH else "possible"] += 1
             yield pair
 
-    _insert_pairs(form_id, counted(scan(keyed.records(), rules, stats=stats)), rules)
+    pairs = scan(
+        keyed.records(),
+        rules,
+        stats=stats,
+        term_frequencies=terms.uses_terms(rules),  # counted over the scanned records
+    )
+    _insert_pairs(form_id, counted(pairs), rules)
     _record_scan(form_id, rules)
     return ScanResult(
         xml_form_id=form.xml_form_id,
