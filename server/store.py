@@ -376,22 +376,10 @@ class NewVersion(t.NamedTuple):
 
 def insert_version(submission_id: int, v: NewVersion) -> int:
     """Insert a current version of a submission; returns its id."""
+    columns = v._asdict()  # the fields are submission_defs' columns, ``now`` aside
+    created_at = columns.pop("now")
     return insert_def(
-        submission_id=submission_id,
-        form_id=v.form_id,
-        draft=v.draft,
-        form_def_id=v.form_def_id,
-        instance_id=v.instance_id,
-        deprecated_id=v.deprecated_id,
-        instance_name=v.instance_name,
-        commune=v.commune,
-        xml=v.xml,
-        sha256=v.sha256,
-        current=True,
-        submitter_id=v.submitter_id,
-        device_id=v.device_id,
-        user_agent=v.user_agent,
-        created_at=v.now,
+        submission_id=submission_id, current=True, created_at=created_at, **columns
     )
 
 
