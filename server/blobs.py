@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import time
 import typing as t
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,9 @@ from server.db import db
 from server.models import Blob
 
 CHUNK = 1 << 16
+# A request's temp file lives as long as the request (the server's timeout is 300 s):
+# an older one was left by a killed process or a power cut.
+STALE_TMP_SECONDS = 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +129,28 @@ def write_stream(
     except BaseException:
         blob.discard()
         raise
+
+
+def sweep_tmp(root: Path | None = None, older_than: float = STALE_TMP_SECONDS) -> int:
+    """Delete temp files of uploads that never finished; returns how many.
+
+    They can hold a victim's photo, so they must not linger after a crash.
+    """
+    tmp = (root or data_dir()) / "tmp"
+    cutoff = time.time() - older_than
+    removed = 0
+    try:
+        entries = list(os.scandir(tmp))
+    except FileNotFoundError:
+        return 0
+    for entry in entries:
+        try:
+            if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < cutoff:
+                os.unlink(entry.path)
+                removed += 1
+        except FileNotFoundError:  # another process swept it first
+            continue
+    return removed
 
 
 def _fsync_dir(path: Path) -> None:

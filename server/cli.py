@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from server import audit, auth, problem
+from server import audit, auth, blobs, problem
 from server.db import db
 from server.models import Actor, Assignment, FieldKey, Form, Project, User, utcnow
 
@@ -61,6 +61,9 @@ def serve(bind: str, workers: int | None, threads: int, timeout: int) -> None:
 
     if workers is None:
         workers = max(2, os.cpu_count() or 2)
+    swept = blobs.sweep_tmp()
+    if swept:
+        click.echo(f"Removed {swept} unfinished upload(s) from the blob temp folder.")
 
     class _App(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:

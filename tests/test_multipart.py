@@ -152,3 +152,21 @@ def test_too_many_parts_is_refused(tmp_path) -> None:  # type: ignore[no-untyped
     with pytest.raises(RequestEntityTooLarge):
         _read(body, tmp_path, max_parts=5)
     assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_sweep_removes_only_stale_temp_files(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A killed upload's temp file (it may hold a victim's photo) does not linger."""
+    import os
+    import time
+
+    from server.blobs import STALE_TMP_SECONDS, sweep_tmp
+
+    assert sweep_tmp(tmp_path) == 0  # no temp folder yet
+    (tmp_path / "tmp").mkdir()
+    old, fresh = tmp_path / "tmp" / "old", tmp_path / "tmp" / "fresh"
+    old.write_bytes(b"photo")
+    fresh.write_bytes(b"in flight")
+    stale = time.time() - STALE_TMP_SECONDS - 60
+    os.utime(old, (stale, stale))
+    assert sweep_tmp(tmp_path) == 1
+    assert not old.exists() and fresh.exists()
