@@ -305,5 +305,5 @@ class Job(db.Model):
     error: Mapped[str | None] = mapped_column(sa.Text)
 
 
-from server import entity_models  # noqa: E402,F401
-from server import dedup_models  # noqa: E402,F401
+# The other feature models register on the same metadata (Alembic, create_all).
+from server import dedup_models, entity_models  # noqa: E402,F401,I001
