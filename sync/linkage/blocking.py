@@ -32,6 +32,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from sync.linkage.errors import FormMismatchError, SecretRequiredError
 from sync.linkage.linkcode import link_code
 from sync.linkage.normalise import (
+    PLACE_PREFIXES,
     normalise_identifier,
     normalise_phone,
     parse_day,
@@ -242,23 +243,7 @@ class PlacePart(BlockingPart):
     """A village or venue name, folded with its "thôn"/"bản" prefix dropped."""
 
     kind = "place"
-    defaults = {
-        "prefixes": [
-            "thon",
-            "ban",
-            "lang",
-            "xom",
-            "to dan pho",
-            "to",
-            "khoi",
-            "ap",
-            "doi",
-            "plei",
-            "buon",
-            "village",
-            "hamlet",
-        ]
-    }
+    defaults = {"prefixes": list(PLACE_PREFIXES)}
 
     def base(self, value):
         place = parse_place(value, self.params["prefixes"])

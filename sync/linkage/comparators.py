@@ -25,6 +25,7 @@ from rapidfuzz.distance import JaroWinkler
 from sync.linkage.linkcode import LinkCode, link_code
 from sync.linkage.names import NAME_LEVELS, name_explain, name_level
 from sync.linkage.normalise import (
+    PLACE_PREFIXES,
     PersonName,
     Place,
     normalise_identifier,
@@ -230,21 +231,7 @@ class PlaceComparator(Comparator):
     name = "place"
     levels = ("exact", "folded", "similar", "different")
     defaults = {
-        "prefixes": [
-            "thon",
-            "ban",
-            "lang",
-            "xom",
-            "to dan pho",
-            "to",
-            "khoi",
-            "ap",
-            "doi",
-            "plei",
-            "buon",
-            "village",
-            "hamlet",
-        ],
+        "prefixes": list(PLACE_PREFIXES),
         "similar": 0.88,
     }
 

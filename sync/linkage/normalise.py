@@ -45,6 +45,24 @@ __all__ = [
 ]
 
 # đ and look-alikes that NFD does not decompose.
+# Folded words that name a kind of place before its name ("Thôn A Ur", "Plei Ktu"):
+# village and venue comparisons and blocking drop them (rule sets may override).
+PLACE_PREFIXES = (
+    "thon",
+    "ban",
+    "lang",
+    "xom",
+    "to dan pho",
+    "to",
+    "khoi",
+    "ap",
+    "doi",
+    "plei",
+    "buon",
+    "village",
+    "hamlet",
+)
+
 _LETTERS = str.maketrans({"đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "ɗ": "d", "Ɖ": "d"})
 # The five tone marks; the other combining marks (circumflex, breve, horn) change the
 # vowel letter itself.
