@@ -5,6 +5,7 @@ from __future__ import annotations
 import typing as t
 
 from server import store
+from server.db import db
 from server.models import utcnow
 
 
@@ -25,3 +26,25 @@ def log(
         details=details,
         logged_at=utcnow(),
     )
+
+
+def pii_read(
+    caller: t.Any,
+    actee_type: str,
+    actee_id: int,
+    def_id: int | None,
+    via: str,
+    **counts: int,
+) -> None:
+    """Record (and commit) a read of personal data: ids, counts and the door only."""
+    details: dict[str, t.Any] = {"via": via, **counts}
+    if def_id is not None:
+        details["submissionDefId"] = def_id
+    log(
+        "submission.read.pii",
+        actee_type,
+        actee_id,
+        actor_id=caller.actor_id,
+        details=details,
+    )
+    db.session.commit()

@@ -52,7 +52,7 @@ def _slot(def_id: int, name: str) -> SubmissionAttachment:
     return slot
 
 
-def _restricted(current: SubmissionDef, name: str) -> bool:
+def restricted_file(current: SubmissionDef, name: str) -> bool:
     """Whether a file field inside a restricted group (``pii``, ``link``) names it.
 
     The same rule as the XML and OData feeds: a photo of an ID card is personal data
@@ -97,7 +97,7 @@ def get_attachment(
     form = get_form(project_id, xml_form_id)
     sub, current = find(form, instance_id)
     slot = _slot(current.id, name)
-    personal = _restricted(current, name)
+    personal = restricted_file(current, name)
     if personal and not auth.scope(caller, project_id).pii:
         raise problem.insufficient_rights()
     blob = db.session.get(Blob, slot.blob_sha) if slot.blob_sha else None

@@ -218,6 +218,8 @@ def submission_page(
     personal_hidden = any(r.personal for r in answers) and hide_personal
     if hide_personal:
         answers = [r for r in answers if not r.personal]
+    elif any(r.personal and r.raw not in (None, "") for r in answers):
+        audit.pii_read(g.auth, "submission", sub.id, current.id, "web")
     slots = dict(
         db.session.execute(
             sa.select(SubmissionAttachment.name, SubmissionAttachment.blob_sha).where(
@@ -330,12 +332,20 @@ def comment(project_id: int, xml_form_id: str, instance_id: str) -> ResponseRetu
 def attachment(
     project_id: int, xml_form_id: str, instance_id: str, name: str
 ) -> ResponseReturnValue:
-    """A photo or file of the current version (scoped like the page)."""
+    """A photo or file of the current version (scoped like the page).
+
+    A file named by a field inside a restricted group (a photo of an ID card) needs
+    ``pii.read``, like on the REST API, and its reading is audited.
+    """
+    from server.api.submission_parts import restricted_file
     from server.openrosa import send_blob
 
     acc = access(project_id, "submission.read")
     form = _form(acc, xml_form_id)
-    _sub, current = _find(acc, form, instance_id)
+    sub, current = _find(acc, form, instance_id)
+    personal = restricted_file(current, name)
+    if personal and not acc.scope.pii:
+        abort(403)
     sha = db.session.execute(
         sa.select(SubmissionAttachment.blob_sha).where(
             SubmissionAttachment.submission_def_id == current.id,
@@ -345,6 +355,8 @@ def attachment(
     blob = db.session.get(Blob, sha) if sha else None
     if blob is None:
         abort(404)
+    if personal:
+        audit.pii_read(g.auth, "submission", sub.id, current.id, "web")
     response = send_blob(blob, name)
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
