@@ -169,7 +169,9 @@ def get_review(project_id: int) -> ResponseReturnValue:
     # A commune supervisor sees the sessions of its own communes only (chosen or placed).
     scope = auth.scope(auth.current(), project_id)
     if not scope.all_communes:
-        keep = review["form_commune"].map(scope.sees) | review["assigned"].map(scope.sees)
+        keep = review["form_commune"].map(scope.sees) | review["assigned"].map(
+            scope.sees
+        )
         review = review.loc[keep.fillna(False).astype(bool)]
     fields = [
         "instance_id",

@@ -19,7 +19,7 @@ from flask import Response, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import aliased
 
-from server import auth, problem
+from server import audit, auth, problem
 from server.api.common import get_form, iso, require, rest_blueprint
 from server.api.odata_filter import compile_filter
 from server.api.odata_rows import (
@@ -31,7 +31,6 @@ from server.api.odata_rows import (
     to_row,
 )
 from server.api.shapes import actors_by_id, review_state
-from server.api.submissions import audit_pii_read
 from server.db import db
 from server.exports import RESTRICTED_GROUPS
 from server.models import Form, FormDef, Submission, SubmissionAttachment, SubmissionDef
@@ -154,7 +153,7 @@ def table_view(project_id: int, xml_form_id: str, table: str) -> ResponseReturnV
     response = _redacted(jsonify(body), pii)
     if pii and rows and len(schema) > len(_schema(form_def, False)):
         # a read of personal data, like an export with them (one row per page)
-        audit_pii_read(auth.current(), "form", form.id, None, "odata", rows=len(rows))
+        audit.pii_read(auth.current(), "form", form.id, None, "odata", rows=len(rows))
     return response
 
 

@@ -21,7 +21,7 @@ from server.api.common import (
 )
 from server.api.odata_rows import parse_instance
 from server.api.shapes import actors_by_id, comment_json
-from server.api.submissions import ONE, audit_pii_read, find
+from server.api.submissions import ONE, find
 from server.db import db
 from server.exports import RESTRICTED_GROUPS
 from server.models import (
@@ -108,7 +108,7 @@ def get_attachment(
         f"attachment; filename*=UTF-8''{quote(name, safe='')}"
     )
     if personal:
-        audit_pii_read(caller, "submission", sub.id, current.id, "attachment")
+        audit.pii_read(caller, "submission", sub.id, current.id, "attachment")
     return response
 
 

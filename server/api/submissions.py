@@ -205,7 +205,7 @@ def xml_response(
     else:
         etag = sub_def.sha256
         if _personal(xml):
-            audit_pii_read(caller, "submission", sub.id, sub_def.id, "xml")
+            audit.pii_read(caller, "submission", sub.id, sub_def.id, "xml")
     response = Response(xml, content_type="application/xml; charset=utf-8")
     if redacted:
         response.headers["X-Outreach-Redacted"] = "pii"
@@ -213,9 +213,6 @@ def xml_response(
     response.headers["Cache-Control"] = "private, no-cache"
     response.vary.update(("Authorization", "Cookie"))
     return response.make_conditional(request)
-
-
-audit_pii_read = audit.pii_read  # the REST doors' name for it (odata, attachments)
 
 
 def _personal(xml: bytes) -> bool:
