@@ -33,6 +33,10 @@ DEFAULTS: dict[str, t.Any] = {
     # Deepest element nesting and largest instance XML accepted from a client.
     "MAX_XML_DEPTH": 64,
     "MAX_XML_BYTES": 10_000_000,
+    # File parts of one submission POST are held in memory up to this many bytes in
+    # all (beyond it they stream to a temp file): a resent photo then never touches the
+    # disk. Per request, so at most workers x threads x this.
+    "MULTIPART_SPOOL_BYTES": 2 * 1024 * 1024,
     # An offline entity update whose predecessor in its branch never arrives is
     # applied anyway after this long (Central: 5 days), against the latest version.
     "ENTITY_BACKLOG_FORCE_SECONDS": 5 * 24 * 3600,
@@ -48,6 +52,7 @@ _ENV_KEYS = (
     "PUBLIC_URL",
     "SESSION_TTL_SECONDS",
     "ALLOW_BASIC_OVER_HTTP",
+    "MULTIPART_SPOOL_BYTES",
 )
 _INT_KEYS = {
     "ENTITY_BACKLOG_FORCE_SECONDS",
@@ -55,6 +60,7 @@ _INT_KEYS = {
     "SESSION_TTL_SECONDS",
     "MAX_XML_DEPTH",
     "MAX_XML_BYTES",
+    "MULTIPART_SPOOL_BYTES",
 }
 _BOOL_KEYS = {"ALLOW_BASIC_OVER_HTTP"}
 

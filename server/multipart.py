@@ -8,8 +8,10 @@ into the blob store. This reader drives werkzeug's own sans-IO ``MultipartDecode
 (so the grammar, the limits and the quirks it tolerates stay werkzeug's), finds the
 boundary with ``bytes.find`` instead, keeps ``xml_submission_file`` in memory (bounded)
 and streams every other file part straight into a temp file in the blob store while
-hashing it. An expected attachment then becomes a blob by a rename
-(:meth:`SpooledPart.keep`); anything else is deleted (:meth:`Received.discard`).
+hashing it: in memory while the request's parts fit ``spool_bytes``, in a temp file in
+the blob store beyond. An expected attachment then becomes a blob
+(:meth:`SpooledPart.keep`: written only if the blob is new, then renamed into place);
+anything else is dropped (:meth:`Received.discard`).
 """
 
 from __future__ import annotations
@@ -134,14 +136,14 @@ class Decoder(MultipartDecoder):
 
 @dataclass(slots=True)
 class SpooledPart:
-    """A file part already written (unsynced) to a temp file in the blob store, hashed."""
+    """A file part received whole and hashed, in memory or in an unsynced temp file."""
 
     filename: str | None
     content_type: str | None
     writer: blobs.TempBlob
 
     def keep(self) -> blobs.BlobInfo:
-        """Make it a blob (fsync, rename into place); idempotent by hash."""
+        """Make it a blob (write if new, fsync, rename into place); idempotent by hash."""
         return self.writer.keep()
 
     def discard(self) -> None:
@@ -169,17 +171,28 @@ def read(
     max_xml_bytes: int,
     max_parts: int | None = 1000,
     max_field_bytes: int | None = 500_000,
+    spool_bytes: int = 0,
 ) -> Received:
     """Decode the whole body; raises ``ValueError`` on a malformed or truncated body.
 
     ``xml_submission_file`` is kept to ``max_xml_bytes + 1`` bytes (the caller refuses
     longer ones); non-file fields are read and dropped, bounded by ``max_field_bytes``.
-    On any error every temp file already written is deleted.
+    File parts stay in memory while all of them together fit ``spool_bytes``; a part
+    that would not fit goes to a temp file. On any error every temp file already
+    written is deleted.
     """
     decoder = Decoder(boundary, max_field_bytes, max_parts=max_parts)
     received = Received()
     try:
-        _decode(decoder, stream, received, tmp_root, max_xml_bytes, max_field_bytes)
+        _decode(
+            decoder,
+            stream,
+            received,
+            tmp_root,
+            max_xml_bytes,
+            max_field_bytes,
+            spool_bytes,
+        )
     except BaseException:
         received.discard()
         raise
@@ -193,6 +206,7 @@ def _decode(
     tmp_root: Path,
     max_xml_bytes: int,
     max_field_bytes: int | None,
+    spool_bytes: int,
 ) -> None:
     xml: list[bytes] | None = None  # chunks of the XML part while it is being read
     xml_size = 0
@@ -205,11 +219,13 @@ def _decode(
         event = decoder.next_event()
         while not isinstance(event, NeedData | Epilogue):
             if isinstance(event, File | Field):
+                if sink is not None:  # the part before is whole: charge its memory
+                    spool_bytes -= sink.memory_bytes
                 xml = sink = field_size = None
                 if event.name == XML_FIELD and received.xml is None:
                     xml, xml_size = [], 0
                 elif isinstance(event, File):
-                    sink = blobs.TempBlob(tmp_root)
+                    sink = blobs.TempBlob(tmp_root, spool=spool_bytes)
                     ctype = event.headers.get("content-type")
                     received.parts.append(
                         (event.name, SpooledPart(event.filename, ctype, sink))

@@ -245,6 +245,7 @@ def _read_body() -> multipart.Received:
             max_xml_bytes=config["MAX_XML_BYTES"],
             max_parts=request.max_form_parts,
             max_field_bytes=request.max_form_memory_size,
+            spool_bytes=config["MULTIPART_SPOOL_BYTES"],
         )
     except RequestEntityTooLarge:
         raise

@@ -170,3 +170,51 @@ def test_sweep_removes_only_stale_temp_files(tmp_path) -> None:  # type: ignore[
     os.utime(old, (stale, stale))
     assert sweep_tmp(tmp_path) == 1
     assert not old.exists() and fresh.exists()
+
+
+def test_parts_within_the_spool_budget_touch_the_disk_only_when_new(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A resent photo, or a part nobody expects, creates and deletes no file."""
+    photo = random.Random(2).randbytes(150_000)
+    body = _post(
+        [
+            ("xml_submission_file", "s.xml", b"<data/>"),
+            ("photo.jpg", "photo.jpg", photo),
+            ("extra.bin", "extra.bin", b"not expected"),
+        ]
+    )
+    got = _read(body, tmp_path, spool_bytes=1_000_000)
+    assert not (tmp_path / "tmp").exists()  # nothing written while reading
+    info = got.parts[0][1].keep()
+    got.discard()
+    assert blob_path(info.sha256, tmp_path).read_bytes() == photo
+    assert list((tmp_path / "tmp").iterdir()) == []
+    stored = blob_path(info.sha256, tmp_path).stat()
+
+    (tmp_path / "tmp").rmdir()
+    again = _read(body, tmp_path, spool_bytes=1_000_000)
+    assert again.parts[0][1].keep() == info
+    again.discard()
+    assert not (tmp_path / "tmp").exists()  # the resend wrote nothing at all
+    assert blob_path(info.sha256, tmp_path).stat().st_mtime_ns == stored.st_mtime_ns
+
+
+def test_the_spool_budget_is_shared_by_the_parts_of_one_request(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    rnd = random.Random(3)
+    first, second, third = (rnd.randbytes(n) for n in (120_000, 120_000, 50_000))
+    body = _post(
+        [
+            ("xml_submission_file", "s.xml", b"<data/>"),
+            ("a.jpg", "a.jpg", first),  # fits: stays in memory
+            ("b.jpg", "b.jpg", second),  # would pass the budget: rolls over mid-part
+            ("c.jpg", "c.jpg", third),  # fits what is left: in memory
+        ]
+    )
+    got = _read(body, tmp_path, spool_bytes=200_000)
+    assert len(list((tmp_path / "tmp").iterdir())) == 1
+    assert [part.writer.memory_bytes for _name, part in got.parts] == [120_000, 0, 50_000]
+    infos = [part.keep() for _name, part in got.parts]
+    got.discard()
+    for info, data in zip(infos, (first, second, third), strict=True):
+        assert blob_path(info.sha256, tmp_path).read_bytes() == data
+        assert info.md5 == hashlib.md5(data).hexdigest() and info.size == len(data)
+    assert list((tmp_path / "tmp").iterdir()) == []
