@@ -45,6 +45,37 @@ def is_postgres() -> bool:
     return db.engine.dialect.name == "postgresql"
 
 
+_AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
+
+
+def autocommit_until_write() -> None:
+    """PostgreSQL: run this request's statements in autocommit, until :func:`begin_writes`.
+
+    For the submission hot path: its lookups are reads, and a new submission is one
+    statement (a data-modifying CTE), atomic by itself. Without a transaction around
+    them the request saves the ``BEGIN`` and ``COMMIT`` round trips (about 0.1 ms of
+    CPU and 0.2 ms of latency). Call it before the request's first statement; SQLite
+    and a session already holding a connection are left as they are.
+    """
+    session = db.session()
+    if db.engine.dialect.name == "postgresql" and not session.in_transaction():
+        session.connection(execution_options=_AUTOCOMMIT)
+
+
+def begin_writes() -> None:
+    """Before a write of several statements: leave autocommit, if the session is in it.
+
+    Ends the autocommit session (nothing to commit: each statement already was), so
+    the next statement begins a transaction on a connection with the default isolation
+    level.
+    """
+    session = db.session()
+    if session.in_transaction():
+        options = session.connection().get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            session.commit()
+
+
 _PG_SQL: dict[int, tuple[sa.Executable, str, dict[str, t.Any]]] = {}
 
 

@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from server import audit, blobs, jobs, problem, store
-from server.db import db
+from server.db import begin_writes, db
 from server.forms import get_form as find_form  # noqa: F401  (re-exported)
 from server.models import (
     Form,
@@ -218,6 +218,11 @@ def ingest(
         try:
             if attempt:  # someone else wrote in between: read again
                 state = _read_state(target, envelope, draft)
+            outcome = state.outcome
+            if outcome is not Outcome.NEW and (arrived or outcome is Outcome.EDIT):
+                # Several statements: they need a transaction. A new submission is one
+                # statement on PostgreSQL, where the session may be in autocommit.
+                begin_writes()
             result = _apply(
                 target, envelope, xml, expected, arrived, draft, meta, state
             )

@@ -25,7 +25,7 @@ from server import (
     openrosa_xml,
     problem,
 )
-from server.db import db
+from server.db import autocommit_until_write, db
 from server.models import Assignment, Form, FormAttachment, FormDef
 
 bp = Blueprint("openrosa", __name__)
@@ -46,6 +46,8 @@ def _before() -> None:
     # Downloads are shared with REST clients (pyODK): they get JSON errors unless they
     # speak OpenRosa; formList, manifest and submission always answer in OpenRosa XML.
     g.openrosa = endpoint in _STRICT or "X-OpenRosa-Version" in request.headers
+    if endpoint == "submit":  # reads, then one statement for a new submission
+        autocommit_until_write()
     g.auth = auth.resolve(g.get("url_token"))
     if endpoint in _STRICT and request.headers.get("X-OpenRosa-Version") != "1.0":
         raise problem.invalid_header(

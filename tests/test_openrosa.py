@@ -351,3 +351,55 @@ def test_refused_submission_writes_no_files_and_resend_skips_stored_ones(app, op
         == 201
     )
     assert files() == stored | {hashlib.sha256(b"second").hexdigest()}
+
+
+def test_postgres_new_submission_skips_begin_and_commit(app, openrosa, tmp_path):
+    """PostgreSQL: a new submission is reads plus one statement, each in autocommit.
+
+    libpq's own protocol trace of the request's connection shows what was sent: no
+    ``BEGIN`` or ``COMMIT`` for a new submission, a transaction around an edit (several
+    statements), and the connection goes back to the pool transactional.
+    """
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("autocommit reads are a PostgreSQL path")
+        engine = db.engine
+    traces: list[io.TextIOWrapper] = []
+
+    def trace(dbapi_connection, _record, _proxy) -> None:  # type: ignore[no-untyped-def]
+        out = open(tmp_path / f"trace{len(traces)}.txt", "w")  # noqa: SIM115
+        traces.append(out)
+        dbapi_connection.pgconn.trace(out.fileno())
+
+    def sent() -> str:
+        for out in traces:
+            out.flush()
+        text = "".join(p.read_text() for p in sorted(tmp_path.glob("trace*.txt")))
+        for p in tmp_path.glob("trace*.txt"):
+            p.write_text("")
+        return text
+
+    sa.event.listen(engine, "checkout", trace)
+    try:
+        first = factories.new_instance_id()
+        assert openrosa.submit(_photo_xml(first), {"a.jpg": b"a"}).status_code == 201
+        new = sent()
+        assert "INSERT INTO submissions" in new  # the CTE went out, traced
+        assert '"BEGIN' not in new and '"COMMIT"' not in new
+        edit = _photo_xml(factories.new_instance_id(), deprecated_id=first)
+        assert openrosa.submit(edit).status_code == 201
+        edited = sent()
+        assert '"BEGIN' in edited and '"COMMIT"' in edited
+    finally:
+        sa.event.remove(engine, "checkout", trace)
+        for out in traces:
+            out.close()
+    assert _counts(app) == (1, 2, 2)  # a.jpg carried into the edit
+    with app.app_context():
+        pool = db.engine.pool
+        held = [pool.connect() for _ in range(pool.checkedin())]
+        try:
+            assert held and not any(c.driver_connection.autocommit for c in held)
+        finally:
+            for c in held:
+                c.close()
