@@ -257,6 +257,7 @@ class RunResult:
     other_busy: float  # share of all CPUs used by anything but server, our PG, client
     cpu_ceiling: float  # nproc / (server + PG CPU per request): rate on idle CPUs
     pg_connects: int  # new PostgreSQL sessions during the run (pool churn)
+    fs_create_us: float  # µs to create an empty file in the data folder, before the run
     error_samples: list[str] = field(default_factory=list)
 
 
@@ -498,6 +499,36 @@ def wait_idle(limit: float, threshold: float = 0.10) -> None:
     while share > threshold and time.monotonic() < deadline:
         log(f"machine {share:.0%} busy with other work; waiting")
         share = busy_share(5.0)
+
+
+def fs_create_us(folder: Path, count: int = 100) -> float:
+    """Microseconds to create one empty file in ``folder`` (the files are kept).
+
+    What a new attachment's temp file costs the server's kernel. On ext4 it is not
+    constant: for minutes after many files were deleted nearby (the previous
+    benchmark's clean-up deletes thousands), each create walks past the recently
+    freed inodes and costs 10 to 40 times more. Nothing is deleted here, so probing
+    does not cause what it measures.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    for _ in range(count):
+        fd = os.open(
+            folder / secrets.token_hex(8), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600
+        )
+        os.close(fd)
+    return (time.perf_counter() - start) / count * 1e6
+
+
+def wait_fs(folder: Path, limit: float, threshold_us: float = 60.0) -> float:
+    """Wait (at most ``limit`` seconds) until file creates in ``folder`` are cheap."""
+    deadline = time.monotonic() + max(0.0, limit)
+    cost = fs_create_us(folder)
+    while cost > threshold_us and time.monotonic() < deadline:
+        log(f"file creates cost {cost:.0f} µs (recent deletes nearby); waiting")
+        time.sleep(10)
+        cost = fs_create_us(folder)
+    return round(cost, 1)
 
 
 # --------------------------------------------------------------------------- databases
@@ -746,6 +777,7 @@ class Bench:
         meter = CpuMeter(
             self.server.pid, self.args.pg_db if self.kind == "postgres" else None
         )
+        fs_us = wait_fs(self.workdir / "data" / "fs-probe", self.args.wait_fs)
         wait_idle(self.args.wait_idle)
         meter.start()
         deadline = time.monotonic() + self.args.run_timeout
@@ -799,6 +831,7 @@ class Bench:
             cpu_ceiling=round((os.cpu_count() or 1) * count / server_db, 0)
             if server_db > 0
             else 0.0,
+            fs_create_us=fs_us,
             error_samples=errors[:5],
         )
         if record:
@@ -809,7 +842,7 @@ class Bench:
                 f"p95={result.p95_ms}ms "
                 f"errors={result.errors} srv={result.server_cpu_ms}ms "
                 f"pg={result.db_cpu_ms}ms busy={result.machine_busy:.0%} "
-                f"other={result.other_busy:.0%}"
+                f"other={result.other_busy:.0%} fs={fs_us:.0f}µs"
             )
             for sample in errors[:5]:
                 log(f"  error: {sample}")
@@ -943,6 +976,7 @@ COLUMNS = [
     ("other CPU", "other_busy"),
     ("CPU ceiling/s", "cpu_ceiling"),
     ("PG connects", "pg_connects"),
+    ("file create µs", "fs_create_us"),
 ]
 
 
@@ -1075,6 +1109,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         metavar="SECONDS",
         help="before each run wait up to SECONDS for the CPUs to be < 10%% "
         "busy (other processes skew results; see the 'other CPU' column)",
+    )
+    p.add_argument(
+        "--wait-fs",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="before each run wait up to SECONDS for file creates in the data "
+        "folder to cost < 60 µs (after many deletes, as a previous run's clean-up, "
+        "ext4 creates cost up to 40 times more for minutes; see 'file create µs')",
     )
     p.add_argument(
         "--pg-db",
