@@ -53,7 +53,7 @@ class TempBlob:
     exact resend (Collect's retry), or a part the form does not expect, creates and
     deletes no file. That matters for speed, not only for IO: on ext4, every file
     created while many inodes were freed in the last minutes walks past those inodes
-    (``recently_deleted``), which made each create 20 times dearer under load. And a
+    (``recently_deleted``), which made each create 10 to 40 times dearer here. And a
     victim's photo sent to the wrong form never lands on disk.
     """
 

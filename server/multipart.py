@@ -7,11 +7,11 @@ file part in a ``SpooledTemporaryFile``, which ingest then reads again to hash a
 into the blob store. This reader drives werkzeug's own sans-IO ``MultipartDecoder``
 (so the grammar, the limits and the quirks it tolerates stay werkzeug's), finds the
 boundary with ``bytes.find`` instead, keeps ``xml_submission_file`` in memory (bounded)
-and streams every other file part straight into a temp file in the blob store while
-hashing it: in memory while the request's parts fit ``spool_bytes``, in a temp file in
-the blob store beyond. An expected attachment then becomes a blob
-(:meth:`SpooledPart.keep`: written only if the blob is new, then renamed into place);
-anything else is dropped (:meth:`Received.discard`).
+and hashes every other file part as it streams in, holding it in memory while the
+request's parts fit ``spool_bytes`` and in a temp file in the blob store beyond. An
+expected attachment then becomes a blob (:meth:`SpooledPart.keep`: written only if the
+blob is new, then renamed into place); anything else is dropped
+(:meth:`Received.discard`).
 """
 
 from __future__ import annotations
