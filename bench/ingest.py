@@ -951,9 +951,16 @@ def preload_child(count: int, project_id: int) -> None:
 
 @dataclass
 class _Part:
+    """A file part as ``server.ingest`` takes it (``server.multipart.SpooledPart``)."""
+
     stream: io.BytesIO
     filename: str | None
     content_type: str | None
+
+    def keep(self):  # type: ignore[no-untyped-def]
+        from server import blobs
+
+        return blobs.write_stream(self.stream)
 
 
 # --------------------------------------------------------------------------- report
