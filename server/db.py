@@ -58,7 +58,7 @@ def autocommit_until_write() -> None:
     and a session already holding a connection are left as they are.
     """
     session = db.session()
-    if db.engine.dialect.name == "postgresql" and not session.in_transaction():
+    if is_postgres() and not session.in_transaction():
         session.connection(execution_options=_AUTOCOMMIT)
 
 
